@@ -1,0 +1,189 @@
+"""HiGHS through highspy: the whole canonical form passed in one call."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from optmodel.backend import Backend, Capability, SolveOptions, solver_output, start_values
+from optmodel.solution import Solution, SolutionStatus, Status, Termination
+
+if TYPE_CHECKING:
+    from optmodel.canonical import CanonicalForm
+    from optmodel.model import Model
+
+_LP_MIP = frozenset(
+    {Capability.LP, Capability.MIP, Capability.DUALS, Capability.IIS, Capability.WARM_START}
+)
+
+
+class Highs(Backend):
+    name = "highs"
+    description = "HiGHS (simplex, interior point, branch-and-cut) via highspy"
+    modules = ("highspy",)
+    distribution = "highspy"
+    subsolvers = {"choose": _LP_MIP, "simplex": _LP_MIP, "ipm": _LP_MIP, "pdlp": _LP_MIP}
+
+    def solve(self, model: Model, options: SolveOptions) -> Solution:
+        import highspy
+
+        form = model.canonical()
+        with solver_output(options.verbose):
+            start = time.perf_counter()
+            h = highspy.Highs()
+            _set_options(h, self.subsolver, options)
+            h.passModel(to_highs_lp(form))
+            if options.warm_start is not None:
+                _set_start(h, form, model, options.warm_start)
+            build = time.perf_counter() - start
+            start = time.perf_counter()
+            status = _run(h)
+            if status is highspy.HighsModelStatus.kUnboundedOrInfeasible and not form.is_mip:
+                # Presolve cannot tell which; the simplex method without presolve can.
+                h.setOptionValue("presolve", "off")
+                h.setOptionValue("solver", "simplex")
+                status = _run(h)
+            elapsed = time.perf_counter() - start
+            sol = _solution(h, form, status)
+            if sol.termination is Termination.INFEASIBLE and not form.is_mip:
+                sol.iis = _iis(h, form)
+        sol.build_seconds, sol.solve_seconds = build, elapsed
+        sol.backend = self.label
+        return sol
+
+
+def to_highs_lp(form: CanonicalForm) -> Any:
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = form.num_cols
+    lp.num_row_ = form.num_rows
+    lp.sense_ = highspy.ObjSense.kMinimize if form.sense.sign > 0 else highspy.ObjSense.kMaximize
+    lp.offset_ = form.offset
+    lp.col_cost_ = form.c
+    lp.col_lower_ = form.col_lower
+    lp.col_upper_ = form.col_upper
+    lp.row_lower_ = form.row_lower
+    lp.row_upper_ = form.row_upper
+    csc = form.csc
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = form.num_cols
+    lp.a_matrix_.num_row_ = form.num_rows
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data
+    if form.is_mip:
+        lp.integrality_ = np.where(
+            form.integrality, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        ).tolist()
+    return lp
+
+
+def _set_options(h: Any, subsolver: str, options: SolveOptions) -> None:
+    h.setOptionValue("output_flag", bool(options.verbose))
+    h.setOptionValue("log_to_console", bool(options.verbose))
+    if subsolver != "choose":
+        h.setOptionValue("solver", subsolver)
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", float(options.time_limit))
+    if options.mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    for key, value in options.solver_options.items():
+        h.setOptionValue(key, value)
+
+
+def _set_start(h: Any, form: CanonicalForm, model: Model, start: Any) -> None:
+    import highspy
+
+    values = start_values(model, start)
+    sol = highspy.HighsSolution()
+    sol.col_value = np.nan_to_num(values, nan=0.0).tolist()
+    sol.value_valid = True
+    h.setSolution(sol)
+
+
+def _run(h: Any) -> Any:
+    """Run in HiGHS's worker thread so that Ctrl-C cancels and keeps the incumbent."""
+    thread = h.startSolve()
+    try:
+        while not h.wait(0.1)[0]:
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        while not h.wait(0.1)[0]:
+            pass
+    del thread
+    return h.getModelStatus()
+
+
+def _termination(status: Any) -> Termination:
+    import highspy
+
+    S = highspy.HighsModelStatus
+    return {
+        S.kOptimal: Termination.OPTIMAL,
+        S.kModelEmpty: Termination.OPTIMAL,
+        S.kInfeasible: Termination.INFEASIBLE,
+        S.kUnbounded: Termination.UNBOUNDED,
+        S.kUnboundedOrInfeasible: Termination.INFEASIBLE_OR_UNBOUNDED,
+        S.kTimeLimit: Termination.TIME_LIMIT,
+        S.kIterationLimit: Termination.ITERATION_LIMIT,
+        S.kInterrupt: Termination.INTERRUPTED,
+        S.kHighsInterrupt: Termination.INTERRUPTED,
+        S.kSolutionLimit: Termination.OTHER,
+        S.kObjectiveBound: Termination.OTHER,
+        S.kObjectiveTarget: Termination.OTHER,
+        S.kMemoryLimit: Termination.ERROR,
+    }.get(status, Termination.ERROR)
+
+
+def _solution(h: Any, form: CanonicalForm, status: Any) -> Solution:
+    term = _termination(status)
+    info = h.getInfo()
+    has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    sol = Solution(
+        status=Status.ERROR,
+        termination=term,
+        solution_status=SolutionStatus.FEASIBLE if has_point else SolutionStatus.NO_SOLUTION,
+    )
+    if term is Termination.OPTIMAL and form.num_cols == 0:
+        sol.x, sol.objective = np.zeros(0), form.offset
+        return sol
+    if term is Termination.ERROR:
+        sol.message = f"HiGHS stopped with model status {h.modelStatusToString(status)!r}"
+    if has_point:
+        s = h.getSolution()
+        sol.x = np.asarray(s.col_value, dtype=float)
+        sol.objective = float(info.objective_function_value)
+        if term is Termination.OPTIMAL:
+            sol.solution_status = SolutionStatus.OPTIMAL
+        if form.is_mip:
+            sol.bound = float(info.mip_dual_bound)
+            sol.gap = float(info.mip_gap)
+            sol.stats["nodes"] = int(info.mip_node_count)
+        elif s.dual_valid:
+            sol.row_duals = np.asarray(s.row_dual, dtype=float)
+            sol.reduced_costs = np.asarray(s.col_dual, dtype=float)
+            sol.bound = sol.objective if term is Termination.OPTIMAL else None
+            sol.stats["simplex_iterations"] = int(info.simplex_iteration_count)
+    return sol
+
+
+def _iis(h: Any, form: CanonicalForm) -> list[str] | None:
+    """Names of the rows and column bounds in an irreducible infeasible subsystem."""
+    try:
+        _status, iis = h.getIis()
+    except Exception:
+        return None
+    if not getattr(iis, "valid_", True):
+        return None
+    names = [f"row {form.row_names[i]}" for i in iis.row_index_]
+    names += [f"bound {form.col_names[j]}" for j in iis.col_index_]
+    return names or None
+
+
+BACKEND = Highs

@@ -1,0 +1,5 @@
+import sys
+
+from optmodel.cli import main
+
+sys.exit(main())

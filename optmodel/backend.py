@@ -1,0 +1,141 @@
+"""What a backend is: a translator of the spec for one solver family, with declared capabilities.
+
+Backend modules live in ``optmodel.backends`` (the repo's ``backends/`` folder); each defines one
+``Backend`` subclass named ``BACKEND``. Solver libraries are imported inside ``solve`` only, so that
+listing backends and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from optmodel.model import Model
+    from optmodel.solution import Solution
+
+
+class Capability(str, Enum):
+    LP = "lp"  # continuous linear programs
+    MIP = "mip"  # integer variables
+    DUALS = "duals"  # LP row duals and reduced costs
+    IIS = "iis"  # irreducible infeasible subsystem
+    WARM_START = "warm_start"  # start values / MIP start
+    LAZY = "lazy"  # in-solver lazy constraints (else optmodel's row generation is used)
+    CONVEX = "convex"  # convex nonlinear atoms (log, ...)
+    ORDERING = "ordering"  # permutation decisions (TSP, seriation)
+    MINIMAX = "minimax"  # saddle-point problems over torch parameters
+
+
+@dataclass
+class SolveOptions:
+    time_limit: float | None = None  # seconds
+    mip_gap: float | None = None  # relative
+    threads: int | None = None
+    verbose: bool = False
+    warm_start: np.ndarray | dict[Any, Any] | None = None  # column values (or {Var: values})
+    solver_options: dict[str, Any] = field(default_factory=dict)  # raw, passed through
+
+
+class Backend:
+    """Base class of backend translators. Subclasses set the class attributes and ``solve``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    # Python modules that must be importable, and the distribution whose version is reported.
+    modules: ClassVar[tuple[str, ...]] = ()
+    distribution: ClassVar[str] = ""
+    # Capabilities per sub-solver; the first sub-solver is the default.
+    subsolvers: ClassVar[dict[str, frozenset[Capability]]] = {}
+
+    def __init__(self, subsolver: str | None = None):
+        if subsolver is not None and subsolver not in self.subsolvers:
+            from optmodel.errors import OptmodelError
+
+            known = ", ".join(f"{self.name}:{s}" for s in self.subsolvers)
+            raise OptmodelError(f"backend {self.name!r} has no sub-solver {subsolver!r}; known: {known}")
+        self.subsolver = subsolver or next(iter(self.subsolvers))
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.subsolvers[self.subsolver]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}:{self.subsolver}"
+
+    @classmethod
+    def all_capabilities(cls) -> frozenset[Capability]:
+        return frozenset().union(*cls.subsolvers.values())
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """None when the solver library is installed, else a sentence saying what to install."""
+        missing = [m for m in cls.modules if importlib.util.find_spec(m) is None]
+        if missing:
+            return f"{', '.join(missing)} is not installed (pip install 'optmodel[{cls.name}]')"
+        return None
+
+    @classmethod
+    def version(cls) -> str:
+        try:
+            return importlib.metadata.version(cls.distribution) if cls.distribution else ""
+        except importlib.metadata.PackageNotFoundError:
+            return ""
+
+    def available_subsolvers(self) -> list[str]:
+        """Sub-solvers that are usable here (some depend on optional binaries)."""
+        return list(self.subsolvers)
+
+    def why_not(self, model: Model) -> str | None:
+        """None if this backend (with its sub-solver) accepts ``model``, else the reason."""
+        missing = model.requirements() - self.capabilities
+        if missing:
+            return f"{self.label} cannot solve {'/'.join(sorted(c.value for c in missing))} models"
+        return None
+
+    def solve(self, model: Model, options: SolveOptions) -> Solution:  # pragma: no cover
+        raise NotImplementedError
+
+
+@contextlib.contextmanager
+def solver_output(verbose: bool) -> Iterator[None]:
+    """Keep solver libraries' C-level printing off stdout, where ``--json`` output goes.
+
+    With ``verbose`` the solver's log goes to stderr; otherwise it is discarded.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(target, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(target)
+
+
+def start_values(model: Model, start: Any) -> np.ndarray:
+    """A full column vector from an array, or from ``{Var: values}`` (others left NaN)."""
+    if isinstance(start, dict):
+        x = np.full(model.num_vars, np.nan)
+        for var, values in start.items():
+            x[var.columns] = np.broadcast_to(np.asarray(values, dtype=float), var.shape).ravel()
+        return x
+    x = np.asarray(start, dtype=float)
+    if x.shape != (model.num_vars,):
+        from optmodel.errors import ModelError
+
+        raise ModelError(f"a start vector needs {model.num_vars} values, got {x.shape}")
+    return x

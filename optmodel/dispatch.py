@@ -1,0 +1,91 @@
+"""Choosing a backend for a model and running it: lower once, solve, verify, report."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from optmodel.backend import Backend, SolveOptions
+from optmodel.errors import BackendUnavailable, CapabilityError, OptmodelError
+from optmodel.model import Model
+from optmodel.solution import Solution, finalize_status
+from optmodel.verify import verify
+
+# Tried in this order when no backend is named.
+PREFERENCE = ("highs", "scip", "ortools", "cvxpy", "pyomo")
+
+
+def backend_classes() -> dict[str, type[Backend]]:
+    from optmodel.backends import discover
+
+    return discover()
+
+
+def get_backend(spec: str) -> Backend:
+    """``"highs"`` or ``"ortools:glop"`` -> a backend instance; clear errors for unknown names."""
+    name, _, sub = spec.partition(":")
+    classes = backend_classes()
+    if name not in classes:
+        raise OptmodelError(f"unknown backend {spec!r}; known backends: {', '.join(sorted(classes))}")
+    cls = classes[name]
+    reason = cls.unavailable_reason()
+    if reason:
+        raise BackendUnavailable(f"backend {name!r} is unavailable: {reason}")
+    return cls(sub or None)
+
+
+def capable_backends(model: Model) -> list[str]:
+    """Installed ``backend:subsolver`` labels that accept ``model``."""
+    labels = []
+    for name, cls in backend_classes().items():
+        if cls.unavailable_reason():
+            continue
+        for sub in cls.subsolvers:
+            if cls(sub).why_not(model) is None:
+                labels.append(f"{name}:{sub}")
+    return labels
+
+
+def choose(model: Model, backend: str | None = None) -> Backend:
+    if backend is not None:
+        chosen = get_backend(backend)
+        if ":" not in backend:
+            # Pick the backend's first sub-solver that can take the model.
+            for sub in chosen.subsolvers:
+                candidate = type(chosen)(sub)
+                if candidate.why_not(model) is None:
+                    return candidate
+        reason = chosen.why_not(model)
+        if reason:
+            able = capable_backends(model)
+            raise CapabilityError(f"{reason}; backends that can: {', '.join(able) or 'none installed'}")
+        return chosen
+    classes = backend_classes()
+    order = [n for n in PREFERENCE if n in classes] + sorted(set(classes) - set(PREFERENCE))
+    for name in order:
+        if classes[name].unavailable_reason():
+            continue
+        try:
+            return choose(model, name)
+        except CapabilityError:
+            continue
+    needs = ", ".join(sorted(c.value for c in model.requirements()))
+    raise CapabilityError(f"no installed backend can solve a model that needs {needs}")
+
+
+def solve(model: Model, backend: str | None = None, **options: Any) -> Solution:
+    """Solve ``model``; the result is verified independently before it is called optimal."""
+    opts = options.pop("options", None) or SolveOptions(**options)
+    chosen = choose(model, backend)
+    start = time.perf_counter()
+    form = model.canonical() if model.is_linear else None
+    lower_seconds = time.perf_counter() - start
+    sol = chosen.solve(model, opts)
+    sol.build_seconds += lower_seconds
+    sol.model = model
+    sol.backend = sol.backend or chosen.label
+    sol.backend_version = sol.backend_version or chosen.version()
+    if form is not None:
+        sol.verification = verify(form, sol)
+    finalize_status(sol)
+    return sol

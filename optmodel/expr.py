@@ -1,0 +1,381 @@
+"""Linear expressions over arrays of variables, stored as one sparse matrix.
+
+An ``Expr`` of shape ``s`` holds ``coef`` (a CSR matrix with one row per element, in C order,
+and one column per model variable) and ``const`` (one number per element). Every operation is a
+sparse-matrix operation, so building a model costs no Python loop per variable or nonzero.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from optmodel.errors import ModelError
+
+if TYPE_CHECKING:
+    from optmodel.model import Model
+
+Shape = tuple[int, ...]
+
+
+def _csr(data, indices, indptr, shape) -> sp.csr_array:
+    return sp.csr_array((data, indices, indptr), shape=shape)
+
+
+def _empty_coef(rows: int, cols: int = 0) -> sp.csr_array:
+    return _csr(np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(rows + 1, dtype=np.int32), (rows, cols))
+
+
+def _with_cols(coef: sp.csr_array, cols: int) -> sp.csr_array:
+    """The same matrix with more (empty) columns: variables added to the model later."""
+    if coef.shape[1] == cols:
+        return coef
+    return _csr(coef.data, coef.indices, coef.indptr, (coef.shape[0], cols))
+
+
+def _rows(coef: sp.csr_array, index: np.ndarray) -> sp.csr_array:
+    """Select rows (with repetition) of a CSR matrix."""
+    return coef[index]
+
+
+def _is_constant(obj: Any) -> bool:
+    return isinstance(obj, (numbers.Number, np.ndarray, np.generic, list, tuple))
+
+
+class Expr:
+    """An array of affine expressions ``coef @ x + const`` with numpy-like shape semantics."""
+
+    # Make numpy and scipy defer to our reflected operators (``A @ x``, ``2 * x``, ``b <= x``).
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+    __hash__ = None  # type: ignore[assignment]  # == builds a constraint
+
+    def __init__(self, coef: sp.csr_array, const: np.ndarray, shape: Shape, model: Model | None):
+        self.coef = coef
+        self.const = const
+        self.shape = tuple(int(s) for s in shape)
+        self.model = model
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        # scipy.sparse turns unknown operands into arrays; a 0-d object array makes it
+        # return NotImplemented so that our reflected operator runs.
+        box = np.empty((), dtype=object)
+        box[()] = self
+        return box
+
+    # --- shape --------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a scalar expression")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def _take(self, index: np.ndarray) -> Expr:
+        flat = index.ravel()
+        return Expr(_rows(self.coef, flat), self.const[flat], index.shape, self.model)
+
+    def _positions(self) -> np.ndarray:
+        return np.arange(self.size).reshape(self.shape)
+
+    def __getitem__(self, key: Any) -> Expr:
+        return self._take(np.asarray(self._positions()[key]))
+
+    def reshape(self, *shape: int | Sequence[int]) -> Expr:
+        new = self._positions().reshape(*shape)
+        return Expr(self.coef, self.const, new.shape, self.model)
+
+    def ravel(self) -> Expr:
+        return self.reshape(-1)
+
+    flatten = ravel
+
+    @property
+    def T(self) -> Expr:
+        return self._take(self._positions().T)
+
+    def broadcast_to(self, shape: Shape) -> Expr:
+        if tuple(shape) == self.shape:
+            return self
+        return self._take(np.broadcast_to(self._positions(), shape))
+
+    # --- algebra ------------------------------------------------------------------------
+    def _model_of(self, other: Expr) -> Model | None:
+        if self.model is not None and other.model is not None and self.model is not other.model:
+            raise ModelError("expressions from two different models cannot be combined")
+        return self.model if self.model is not None else other.model
+
+    def __add__(self, other: Any) -> Expr:
+        other = as_expr(other)
+        shape = _broadcast_shapes(self.shape, other.shape)
+        a, b = self.broadcast_to(shape), other.broadcast_to(shape)
+        cols = max(a.coef.shape[1], b.coef.shape[1])
+        coef = _with_cols(a.coef, cols) + _with_cols(b.coef, cols)
+        return Expr(sp.csr_array(coef), a.const + b.const, shape, self._model_of(other))
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Expr:
+        return Expr(-self.coef, -self.const, self.shape, self.model)
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __sub__(self, other: Any) -> Expr:
+        return self + (-as_expr(other))
+
+    def __rsub__(self, other: Any) -> Expr:
+        return as_expr(other) + (-self)
+
+    def __mul__(self, other: Any) -> Expr:
+        if isinstance(other, Expr):
+            if other.coef.nnz == 0:
+                other = other.const.reshape(other.shape)
+            elif self.coef.nnz == 0:
+                return other * self.const.reshape(self.shape)
+            else:
+                raise ModelError("the product of two variable expressions is not linear")
+        if sp.issparse(other):
+            other = other.toarray()
+        w = np.asarray(other, dtype=float)
+        shape = _broadcast_shapes(self.shape, w.shape)
+        e = self.broadcast_to(shape)
+        w = np.broadcast_to(w, shape).ravel()
+        coef = sp.csr_array(sp.diags_array(w) @ e.coef) if w.size else e.coef
+        return Expr(coef, e.const * w, shape, self.model)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Any) -> Expr:
+        if isinstance(other, Expr):
+            raise ModelError("division by a variable expression is not linear")
+        return self * (1.0 / np.asarray(other, dtype=float))
+
+    def __matmul__(self, other: Any) -> Expr:
+        """``x @ A``: rows of ``x`` times the matrix ``A``."""
+        if isinstance(other, Expr):
+            raise ModelError("the product of two variable expressions is not linear")
+        A = other if sp.issparse(other) else np.asarray(other, dtype=float)
+        if self.ndim == 1:
+            return _left_matmul(A.T if A.ndim == 2 else A, self)
+        if self.ndim == 2 and A.ndim in (1, 2):
+            m, n = self.shape
+            At = sp.csr_array(A.reshape(n, -1).T if not sp.issparse(A) else A.T)
+            out = At.shape[0]
+            op = sp.kron(sp.eye_array(m, format="csr"), At, format="csr")
+            result = Expr(sp.csr_array(op @ self.coef), op @ self.const, (m, out), self.model)
+            return result.reshape(m) if A.ndim == 1 else result
+        raise ModelError(f"cannot multiply an expression of shape {self.shape} by a matrix")
+
+    def __rmatmul__(self, other: Any) -> Expr:
+        """``A @ x``: the matrix ``A`` times the expression."""
+        A = other if sp.issparse(other) else np.asarray(other, dtype=float)
+        return _left_matmul(A, self)
+
+    def sum(self, axis: int | None = None) -> Expr:
+        if axis is None:
+            ones = np.ones((1, self.size))
+            return Expr(sp.csr_array(sp.csr_array(ones) @ self.coef), np.array([self.const.sum()]), (), self.model)
+        axis = axis % self.ndim
+        pos = self._positions()
+        out_shape = self.shape[:axis] + self.shape[axis + 1 :]
+        target = np.arange(math.prod(out_shape)).reshape(out_shape)
+        target = np.expand_dims(target, axis)
+        target = np.broadcast_to(target, self.shape)
+        agg = sp.csr_array(
+            (np.ones(self.size), (target.ravel(), pos.ravel())), shape=(math.prod(out_shape), self.size)
+        )
+        return Expr(sp.csr_array(agg @ self.coef), agg @ self.const, out_shape, self.model)
+
+    def dot(self, other: Any) -> Expr:
+        return (self * other).sum()
+
+    # --- constraints ------------------------------------------------------------------------
+    def _compare(self, other: Any, lower: bool, upper: bool) -> Constraint:
+        diff = self - as_expr(other)
+        rhs = -diff.const
+        return Constraint(
+            diff.coef,
+            rhs if lower else np.full(rhs.shape, -np.inf),
+            rhs if upper else np.full(rhs.shape, np.inf),
+            diff.shape,
+            diff.model,
+        )
+
+    def __le__(self, other: Any) -> Constraint:
+        return self._compare(other, lower=False, upper=True)
+
+    def __ge__(self, other: Any) -> Constraint:
+        return self._compare(other, lower=True, upper=False)
+
+    def __eq__(self, other: Any) -> Constraint:  # type: ignore[override]
+        return self._compare(other, lower=True, upper=True)
+
+    def between(self, lower: Any, upper: Any) -> Constraint:
+        """The range constraint ``lower <= self <= upper`` (elementwise, broadcast)."""
+        lo = np.broadcast_to(np.asarray(lower, dtype=float), self.shape).ravel() - self.const
+        hi = np.broadcast_to(np.asarray(upper, dtype=float), self.shape).ravel() - self.const
+        if np.any(lo > hi):
+            raise ModelError("a range constraint has lower > upper")
+        return Constraint(self.coef, lo, hi, self.shape, self.model)
+
+    def __bool__(self) -> bool:
+        raise TypeError("an expression has no truth value (for a range use expr.between(lo, hi))")
+
+    # --- values -----------------------------------------------------------------------------
+    def value(self, x: np.ndarray) -> np.ndarray | float:
+        """The expression evaluated at the column values ``x``."""
+        coef = _with_cols(self.coef, x.shape[0]) if self.coef.shape[1] < x.shape[0] else self.coef
+        v = coef @ x[: coef.shape[1]] + self.const
+        return float(v[0]) if self.shape == () else v.reshape(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<Expr shape={self.shape} nnz={self.coef.nnz}>"
+
+
+def _left_matmul(A: Any, x: Expr) -> Expr:
+    if A.ndim == 1:
+        A2 = A.reshape(1, -1)
+        squeeze = True
+    else:
+        A2, squeeze = A, False
+    n = x.shape[0] if x.shape else 1
+    if A2.shape[1] != n:
+        raise ModelError(f"matrix of shape {A.shape} cannot multiply an expression of shape {x.shape}")
+    A2 = sp.csr_array(A2)
+    if x.ndim <= 1:
+        op = A2
+        out_shape: Shape = (A2.shape[0],)
+    elif x.ndim == 2:
+        k = x.shape[1]
+        op = sp.kron(A2, sp.eye_array(k, format="csr"), format="csr")
+        out_shape = (A2.shape[0], k)
+    else:
+        raise ModelError("matrix products are defined for expressions of 1 or 2 dimensions")
+    result = Expr(sp.csr_array(op @ x.coef), op @ x.const, out_shape, x.model)
+    if squeeze:
+        return result.reshape(out_shape[1:]) if x.ndim == 2 else Expr(result.coef, result.const, (), x.model)
+    return result
+
+
+def _broadcast_shapes(a: Shape, b: Shape) -> Shape:
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        raise ModelError(f"shapes {a} and {b} do not broadcast") from None
+
+
+def as_expr(value: Any) -> Expr:
+    """Numbers, arrays and sparse matrices become constant expressions."""
+    if isinstance(value, Expr):
+        return value
+    if sp.issparse(value):
+        value = value.toarray()
+    if not _is_constant(value):
+        raise ModelError(f"cannot use a {type(value).__name__} in a linear expression")
+    arr = np.asarray(value, dtype=float)
+    return Expr(_empty_coef(arr.size), arr.ravel().copy(), arr.shape, None)
+
+
+class Var(Expr):
+    """A block of model variables: an expression that is exactly its own columns."""
+
+    def __init__(
+        self,
+        model: Model,
+        name: str,
+        start: int,
+        shape: Shape,
+        keys: Sequence[Hashable] | None = None,
+        labels: Sequence[str] | None = None,
+    ):
+        size = math.prod(shape)
+        coef = _csr(
+            np.ones(size),
+            np.arange(start, start + size, dtype=np.int64),
+            np.arange(size + 1, dtype=np.int64),
+            (size, start + size),
+        )
+        super().__init__(coef, np.zeros(size), shape, model)
+        self.name = name
+        self.start = start
+        self.keys = None if keys is None else list(keys)
+        self.labels = labels
+        self._key_index: dict[Hashable, int] | None = None
+
+    @property
+    def columns(self) -> slice:
+        """The block's columns in the canonical form."""
+        return slice(self.start, self.start + self.size)
+
+    def position(self, key: Hashable) -> int:
+        """The position of ``key`` in a keyed variable."""
+        if self.keys is None:
+            raise ModelError(f"variable {self.name!r} is not indexed by keys")
+        if self._key_index is None:
+            self._key_index = {k: i for i, k in enumerate(self.keys)}
+            if len(self._key_index) != len(self.keys):
+                raise ModelError(f"variable {self.name!r} has duplicate keys")
+        try:
+            return self._key_index[key]
+        except KeyError:
+            raise KeyError(f"{key!r} is not a key of variable {self.name!r}") from None
+
+    def __getitem__(self, key: Any) -> Expr:
+        if self.keys is None:
+            return super().__getitem__(key)
+        if isinstance(key, list):
+            return self._take(np.array([self.position(k) for k in key], dtype=np.int64))
+        return self._take(np.array(self.position(key)))
+
+    def __repr__(self) -> str:
+        keyed = " keyed" if self.keys is not None else ""
+        return f"<Var {self.name!r} shape={self.shape}{keyed}>"
+
+
+class Constraint:
+    """Rows ``lower <= coef @ x <= upper``, not yet added (``Model.add``) or added as a block."""
+
+    def __init__(self, coef: sp.csr_array, lower: np.ndarray, upper: np.ndarray, shape: Shape, model: Model | None):
+        self.coef = coef
+        self.lower = np.asarray(lower, dtype=float)
+        self.upper = np.asarray(upper, dtype=float)
+        self.shape = shape
+        self.model = model
+        self.name: str | None = None
+        self.labels: Sequence[str] | None = None  # per-row names, e.g. read from a file
+        self.start: int | None = None  # first row in the canonical form once added
+
+    @property
+    def size(self) -> int:
+        return self.lower.shape[0]
+
+    @property
+    def rows(self) -> slice:
+        if self.start is None:
+            raise ModelError("this constraint has not been added to a model")
+        return slice(self.start, self.start + self.size)
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "a constraint has no truth value; chained comparisons such as lo <= expr <= hi "
+            "are not supported: use expr.between(lo, hi)"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Constraint {self.name or ''} rows={self.size}>"

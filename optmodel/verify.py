@@ -1,0 +1,89 @@
+"""Independent check of a solver's answer against the canonical form.
+
+Dual convention (every backend converts to it): ``row_duals`` y and ``reduced_costs`` z satisfy
+``c = Aᵀy + z``, and y is the derivative of the optimal objective with respect to the active row
+bound (HiGHS's convention, for minimisation and maximisation alike).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optmodel.canonical import CanonicalForm
+from optmodel.solution import Solution, Verification
+
+FEASIBILITY_TOLERANCE = 1e-6
+INTEGRALITY_TOLERANCE = 1e-5
+OPTIMALITY_TOLERANCE = 1e-6
+
+
+def _violation(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Bound violation relative to the bound's size (0 where satisfied)."""
+    with np.errstate(invalid="ignore"):
+        below = np.where(np.isfinite(lower), (lower - value) / (1.0 + np.abs(lower)), 0.0)
+        above = np.where(np.isfinite(upper), (value - upper) / (1.0 + np.abs(upper)), 0.0)
+    return np.maximum(np.maximum(below, above), 0.0)
+
+
+def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANCE) -> Verification:
+    v = Verification()
+    x = sol.x
+    if x is None:
+        v.feasible = False
+        return v
+    if x.shape != (form.num_cols,) or not np.all(np.isfinite(x)):
+        v.feasible = False
+        v.problems.append("the solution vector has the wrong length or non-finite entries")
+        return v
+    v.max_bound_violation = float(_violation(x, form.col_lower, form.col_upper).max(initial=0.0))
+    activity = form.A @ x
+    v.max_row_violation = float(_violation(activity, form.row_lower, form.row_upper).max(initial=0.0))
+    if form.is_mip:
+        xi = x[form.integrality]
+        v.max_integrality_violation = float(np.abs(xi - np.round(xi)).max(initial=0.0))
+    if v.max_bound_violation > tol:
+        v.problems.append(f"a variable bound is violated by {v.max_bound_violation:.3g} (relative)")
+    if v.max_row_violation > tol:
+        v.problems.append(f"a constraint is violated by {v.max_row_violation:.3g} (relative)")
+    if v.max_integrality_violation > INTEGRALITY_TOLERANCE:
+        v.problems.append(f"an integer variable is fractional by {v.max_integrality_violation:.3g}")
+    v.feasible = not v.problems
+    recomputed = form.objective_value(x)
+    v.objective_recomputed = recomputed
+    if sol.objective is not None:
+        v.objective_error = abs(sol.objective - recomputed) / (1.0 + abs(recomputed))
+        if v.objective_error > OPTIMALITY_TOLERANCE:
+            v.problems.append(
+                f"the solver's objective {sol.objective:.10g} differs from the recomputed {recomputed:.10g}"
+            )
+    if sol.row_duals is not None and not form.is_mip:
+        _check_duals(form, sol, v, recomputed)
+    return v
+
+
+def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: float) -> None:
+    """Dual feasibility and the duality gap of an LP (weak duality made tight)."""
+    s = form.sense.sign
+    y = s * sol.row_duals  # duals of the equivalent minimisation
+    z = s * (sol.reduced_costs if sol.reduced_costs is not None else form.c - form.A.T @ sol.row_duals)
+    scale = 1.0 + np.abs(form.c).max(initial=0.0)
+    stationarity = np.abs(s * form.c - form.A.T @ y - z).max(initial=0.0) / scale
+    tiny = OPTIMALITY_TOLERANCE * scale
+    y = np.where(np.abs(y) <= tiny, 0.0, y)
+    z = np.where(np.abs(z) <= tiny, 0.0, z)
+    # A positive dual prices the lower bound, a negative one the upper bound.
+    row_bound = np.where(y > 0, form.row_lower, np.where(y < 0, form.row_upper, 0.0))
+    col_bound = np.where(z > 0, form.col_lower, np.where(z < 0, form.col_upper, 0.0))
+    wrong_sign = np.concatenate([np.abs(y[~np.isfinite(row_bound)]), np.abs(z[~np.isfinite(col_bound)])])
+    v.max_dual_violation = float(max(stationarity, wrong_sign.max(initial=0.0) / scale))
+    if v.max_dual_violation > OPTIMALITY_TOLERANCE * 10:
+        v.problems.append(f"the duals are infeasible by {v.max_dual_violation:.3g}")
+        return
+    finite_rows, finite_cols = np.isfinite(row_bound), np.isfinite(col_bound)
+    dual = float(y[finite_rows] @ row_bound[finite_rows] + z[finite_cols] @ col_bound[finite_cols])
+    v.dual_objective = s * dual + form.offset
+    v.duality_gap = abs(primal - v.dual_objective) / (1.0 + abs(primal))
+    if v.duality_gap > OPTIMALITY_TOLERANCE:
+        v.problems.append(
+            f"the duality gap is {v.duality_gap:.3g} (primal {primal:.10g}, dual {v.dual_objective:.10g})"
+        )

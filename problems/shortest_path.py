@@ -1,0 +1,115 @@
+"""Shortest path as the lecture's flow LP.
+
+minimise Σ_e c_e x_e  over x ∈ {0,1,2,…}^E
+subject to  net flow out of s = 1,  net flow out of v = 0 for every v ∉ {s, t}.
+
+The constraint matrix is a network (incidence) matrix, totally unimodular, so the LP optimum is
+integral and the integrality constraint can be dropped: it is solved as an LP.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
+
+from optmodel.backend import SolveOptions
+from optmodel.errors import InputError
+from optmodel.expr import Constraint, Var
+from optmodel.graphs import Graph, grid_graph, read_graph
+from optmodel.model import Model
+from optmodel.problem import Problem, Report
+from optmodel.solution import Solution, Status
+
+
+def build(graph: Graph, source: int, target: int, integer: bool = False) -> tuple[Model, Var, Constraint]:
+    """The flow model for internal vertex indices ``source`` and ``target``."""
+    m = Model("shortest-path")
+    x = m.var(graph.num_arcs, lb=0, integer=integer, name="flow")
+    keep = np.ones(graph.num_vertices, dtype=bool)
+    keep[target] = False  # t's conservation row is implied by the others
+    supply = np.zeros(graph.num_vertices)
+    supply[source] = 1.0
+    balance = m.add(graph.incidence()[keep] @ x == supply[keep], name="balance")
+    m.minimize(graph.weight @ x)
+    return m, x, balance
+
+
+def path_from_flow(graph: Graph, flow: np.ndarray, source: int, target: int) -> list[int]:
+    """Vertices of an s-t path inside the support of a unit flow (cycles of zero cost skipped)."""
+    used = flow > 0.5
+    n = graph.num_vertices
+    support = sp.csr_array((np.ones(int(used.sum())), (graph.tail[used], graph.head[used])), shape=(n, n))
+    _, pred = breadth_first_order(support, source, directed=True, return_predecessors=True)
+    if source != target and pred[target] < 0:
+        raise ValueError("the flow does not connect the source to the target")
+    path = [target]
+    while path[-1] != source:
+        path.append(int(pred[path[-1]]))
+    return path[::-1]
+
+
+def solve_graph(
+    graph: Graph, source: Any, target: Any, backend: str | None = None, options: SolveOptions | None = None
+) -> Report:
+    s, t = graph.vertex(source), graph.vertex(target)
+    model, x, _ = build(graph, s, t)
+    sol = model.solve(backend, options=options or SolveOptions())
+    return report(graph, s, t, x, sol)
+
+
+def report(graph: Graph, s: int, t: int, x: Var, sol: Solution) -> Report:
+    ids = graph.ids
+    src, dst = ids[s].item(), ids[t].item()
+    rep = Report(sol)
+    if sol.status is Status.INFEASIBLE:
+        sol.message = f"Infeasible: vertex {dst} cannot be reached from vertex {src}."
+    elif sol.status is Status.UNBOUNDED or sol.status is Status.INFEASIBLE_OR_UNBOUNDED:
+        sol.message = (
+            "Unbounded: the graph has a cycle of negative total cost, so flow around it lowers the "
+            "cost without limit and no shortest path exists."
+        )
+        if sol.status is Status.INFEASIBLE_OR_UNBOUNDED:
+            sol.message = "Infeasible or unbounded: the target may be unreachable, or a negative cycle exists."
+    if sol.has_values and sol.status in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT):
+        path = [ids[v].item() for v in path_from_flow(graph, sol[x], s, t)]
+        rep.answer = {"path": path, "cost": sol.objective, "arcs": len(path) - 1}
+        rep.lines.append(f"shortest path {src} -> {dst}: cost {sol.objective:g}, {len(path) - 1} arcs")
+        shown = path if len(path) <= 20 else [*path[:10], "...", *path[-9:]]
+        rep.lines.append("path: " + " ".join(map(str, shown)))
+    else:
+        rep.answer = {"path": None, "cost": None}
+    return rep
+
+
+class ShortestPath(Problem):
+    name = "shortest-path"
+    summary = "shortest s-t path as a flow LP (DIMACS .gr, CSV edge list, or a generated grid)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        src = parser.add_mutually_exclusive_group(required=True)
+        src.add_argument("--graph", metavar="FILE", help="DIMACS .gr file or CSV edge list (source,target,weight)")
+        src.add_argument("--grid", type=int, metavar="SIDE", help="generate a SIDE x SIDE grid (arcs both ways)")
+        parser.add_argument("--source", help="source vertex id as in the file (grid: default 1)")
+        parser.add_argument("--target", help="target vertex id as in the file (grid: default the last vertex)")
+        parser.add_argument("--seed", type=int, default=0, help="random weights of --grid (default 0)")
+
+    def run(self, args: argparse.Namespace, backend: str | None, options: SolveOptions) -> Report:
+        if args.grid is not None:
+            if args.grid < 2:
+                raise InputError("--grid needs a side of at least 2")
+            graph = grid_graph(args.grid, seed=args.seed)
+            source = args.source or 1
+            target = args.target or args.grid * args.grid
+        else:
+            if args.source is None or args.target is None:
+                raise InputError("--source and --target are required with --graph")
+            graph = read_graph(args.graph)
+            source, target = args.source, args.target
+        return solve_graph(graph, source, target, backend, options)
+
+
+PROBLEM = ShortestPath()
