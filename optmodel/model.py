@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from optmodel.backend import Capability
 from optmodel.canonical import CanonicalForm, Names, Sense
 from optmodel.errors import ModelError
 from optmodel.expr import Constraint, Expr, Var, _with_cols, as_expr
+from optmodel.lazy import LazyFamily, Separator
 
 if TYPE_CHECKING:
     from optmodel.solution import Solution
@@ -38,7 +39,7 @@ class Model:
         self.constraints: list[Constraint] = []
         self.objective: Objective | None = None
         # Extension points for later kinds of problem; each carries its own requirement.
-        self.families: list[Any] = []  # lazy constraint families (separation oracles)
+        self.families: list[LazyFamily] = []  # lazy constraint families (separation oracles)
         self._lb: list[np.ndarray] = []
         self._ub: list[np.ndarray] = []
         self._integer: list[np.ndarray] = []
@@ -129,10 +130,12 @@ class Model:
         self.objective = Objective(sense, expr)
         self._canonical = None
 
-    def lazy(self, family: Any) -> Any:
-        """Attach a lazily generated constraint family (see the lazy-constraint machinery)."""
+    def lazy(
+        self, separate: Separator, name: str | None = None, fractional: bool = False, description: str = ""
+    ) -> LazyFamily:
+        """Attach a constraint family generated lazily by the oracle ``separate(x)``."""
+        family = LazyFamily(separate, name or f"lazy{len(self.families)}", fractional, description)
         self.families.append(family)
-        self._canonical = None
         return family
 
     # --- what it needs and what it lowers to ---------------------------------------------
@@ -259,5 +262,3 @@ class _KeyLabels(Sequence[str]):
         inner = ",".join(map(str, key)) if isinstance(key, tuple) else str(key)
         return f"{self.name}[{inner}]"
 
-
-SeparationOracle = Callable[[np.ndarray], Sequence[Constraint]]
