@@ -174,15 +174,21 @@ def _solution(h: Any, form: CanonicalForm, status: Any) -> Solution:
 
 
 def _iis(h: Any, form: CanonicalForm) -> list[str] | None:
-    """Names of the rows and column bounds in an irreducible infeasible subsystem."""
-    try:
-        _status, iis = h.getIis()
-    except Exception:
+    """The rows and variable bounds of an irreducible infeasible subsystem, by name."""
+    h.setOptionValue("iis_strategy", 4)  # a true (irreducible) subsystem, not just a dual ray
+    h.setOptionValue("iis_time_limit", 30.0)
+    status, iis = h.getIis()
+    if status.name != "kOk" or not iis.valid_:
         return None
-    if not getattr(iis, "valid_", True):
-        return None
-    names = [f"row {form.row_names[i]}" for i in iis.row_index_]
-    names += [f"bound {form.col_names[j]}" for j in iis.col_index_]
+    side = {2: "lower", 3: "upper", 4: "lower and upper"}  # HiGHS's IIS bound codes
+    names = [
+        f"constraint {form.row_names[i]} ({side[b]} side)"
+        for i, b in zip(iis.row_index_, iis.row_bound_)
+        if b in side
+    ]
+    names += [
+        f"bound of {form.col_names[j]} ({side[b]})" for j, b in zip(iis.col_index_, iis.col_bound_) if b in side
+    ]
     return names or None
 
 

@@ -15,7 +15,7 @@ from optmodel.problem import Report
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_SOLVED = 0, 2, 3
 
-USAGE = """\
+USAGE = """usage: \
 python -m optmodel COMMAND ...
 
 commands:

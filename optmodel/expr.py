@@ -295,6 +295,8 @@ def as_expr(value: Any) -> Expr:
 class Var(Expr):
     """A block of model variables: an expression that is exactly its own columns."""
 
+    __hash__ = object.__hash__  # by identity, so that {var: start values} works
+
     def __init__(
         self,
         model: Model,

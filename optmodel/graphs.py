@@ -36,10 +36,16 @@ class Graph:
 
     def vertex(self, vertex_id: Any) -> int:
         """Internal index of a vertex given as in the input (``"3"`` and ``3`` both work)."""
-        matches = np.flatnonzero(self.ids == _coerce(vertex_id, self.ids.dtype))
+        key = _coerce(vertex_id, self.ids)
+        ids = self.ids if self.ids.dtype != object or not isinstance(key, str) else self.ids.astype(str)
+        matches = np.flatnonzero(ids == key)
         if matches.size == 0:
             raise InputError(f"vertex {vertex_id!r} is not in the graph ({self.num_vertices} vertices)", self.source)
         return int(matches[0])
+
+    def labels(self, vertices: Any) -> list[Any]:
+        """Vertex ids as in the input, for internal indices."""
+        return self.ids[np.asarray(vertices, dtype=np.int64)].tolist()
 
     def incidence(self) -> sp.csr_array:
         """Vertex-arc incidence matrix: +1 where an arc leaves a vertex, -1 where it enters."""
@@ -80,12 +86,15 @@ class Graph:
         return g
 
 
-def _coerce(vertex_id: Any, dtype: np.dtype) -> Any:
-    if np.issubdtype(dtype, np.integer):
+def _coerce(vertex_id: Any, ids: np.ndarray) -> Any:
+    """The id as the graph stores it: ``"3"`` for integer ids is 3; networkx labels as they are."""
+    if np.issubdtype(ids.dtype, np.integer):
         try:
             return int(vertex_id)
         except (TypeError, ValueError):
             return None
+    if ids.dtype == object and vertex_id in set(ids.tolist()):
+        return vertex_id
     return str(vertex_id)
 
 

@@ -151,7 +151,7 @@ class Model:
     def requirements(self) -> frozenset[Capability]:
         """What a backend must be able to do to solve this model."""
         needs = {Capability.MIP if self.is_mip else Capability.LP}
-        if self.objective is not None:
+        if not self.is_linear:
             needs.add(self.objective.requirement)
         return frozenset(needs)
 

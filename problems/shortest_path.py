@@ -62,8 +62,7 @@ def solve_graph(
 
 
 def report(graph: Graph, s: int, t: int, x: Var, sol: Solution) -> Report:
-    ids = graph.ids
-    src, dst = ids[s].item(), ids[t].item()
+    src, dst = graph.labels([s, t])
     rep = Report(sol)
     if sol.status is Status.INFEASIBLE:
         sol.message = f"Infeasible: vertex {dst} cannot be reached from vertex {src}."
@@ -75,7 +74,7 @@ def report(graph: Graph, s: int, t: int, x: Var, sol: Solution) -> Report:
         if sol.status is Status.INFEASIBLE_OR_UNBOUNDED:
             sol.message = "Infeasible or unbounded: the target may be unreachable, or a negative cycle exists."
     if sol.has_values and sol.status in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT):
-        path = [ids[v].item() for v in path_from_flow(graph, sol[x], s, t)]
+        path = graph.labels(path_from_flow(graph, sol[x], s, t))
         rep.answer = {"path": path, "cost": sol.objective, "arcs": len(path) - 1}
         rep.lines.append(f"shortest path {src} -> {dst}: cost {sol.objective:g}, {len(path) - 1} arcs")
         shown = path if len(path) <= 20 else [*path[:10], "...", *path[-9:]]
