@@ -54,7 +54,10 @@ def test_built_in_grid_example_runs():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["solve", "shortest-path", "--graph", "missing.gr", "--source", "1", "--target", "2"], "missing.gr: no such file"),
+        (
+            ["solve", "shortest-path", "--graph", "missing.gr", "--source", "1", "--target", "2"],
+            "missing.gr: no such file",
+        ),
         (["solve", "shortest-path", "--grid", "5", "--source", "99"], "vertex '99' is not in the graph"),
         (["solve", "shortest-path", "--grid", "5", "--backend", "nosuch"], "unknown backend 'nosuch'"),
         (["solve", "nosuch-problem"], "unknown problem 'nosuch-problem'"),
