@@ -34,7 +34,7 @@ class Highs(Backend):
             start = time.perf_counter()
             h = highspy.Highs()
             _set_options(h, self.subsolver, options)
-            h.passModel(to_highs_lp(form))
+            pass_model(h, form)
             if options.warm_start is not None:
                 _set_start(h, form, model, options.warm_start)
             build = time.perf_counter() - start
@@ -54,31 +54,31 @@ class Highs(Backend):
         return sol
 
 
-def to_highs_lp(form: CanonicalForm) -> Any:
+def pass_model(h: Any, form: CanonicalForm) -> None:
+    """Hand the whole canonical form to HiGHS in one call (numpy arrays, no per-entry Python)."""
     import highspy
 
-    lp = highspy.HighsLp()
-    lp.num_col_ = form.num_cols
-    lp.num_row_ = form.num_rows
-    lp.sense_ = highspy.ObjSense.kMinimize if form.sense.sign > 0 else highspy.ObjSense.kMaximize
-    lp.offset_ = form.offset
-    lp.col_cost_ = form.c
-    lp.col_lower_ = form.col_lower
-    lp.col_upper_ = form.col_upper
-    lp.row_lower_ = form.row_lower
-    lp.row_upper_ = form.row_upper
     csc = form.csc
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = form.num_cols
-    lp.a_matrix_.num_row_ = form.num_rows
-    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-    lp.a_matrix_.value_ = csc.data
-    if form.is_mip:
-        lp.integrality_ = np.where(
-            form.integrality, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-        ).tolist()
-    return lp
+    sense = highspy.ObjSense.kMinimize if form.sense.sign > 0 else highspy.ObjSense.kMaximize
+    # One entry per column (HiGHS reads num_col values); all-continuous means an LP.
+    integrality = np.where(form.integrality, int(highspy.HighsVarType.kInteger), 0).astype(np.int32)
+    h.passModel(
+        form.num_cols,
+        form.num_rows,
+        csc.nnz,
+        int(highspy.MatrixFormat.kColwise),
+        int(sense),
+        form.offset,
+        form.c,
+        form.col_lower,
+        form.col_upper,
+        form.row_lower,
+        form.row_upper,
+        csc.indptr.astype(np.int32, copy=False),
+        csc.indices.astype(np.int32, copy=False),
+        csc.data,
+        integrality,
+    )
 
 
 def _set_options(h: Any, subsolver: str, options: SolveOptions) -> None:
@@ -108,6 +108,7 @@ def _set_start(h: Any, form: CanonicalForm, model: Model, start: Any) -> None:
 
 def _run(h: Any) -> Any:
     """Run in HiGHS's worker thread so that Ctrl-C cancels and keeps the incumbent."""
+    h.HandleUserInterrupt = True  # cancelSolve() is only honoured through the interrupt callbacks
     thread = h.startSolve()
     try:
         while not h.wait(0.1)[0]:

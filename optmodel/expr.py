@@ -258,6 +258,11 @@ def _left_matmul(A: Any, x: Expr) -> Expr:
     if A2.shape[1] != n:
         raise ModelError(f"matrix of shape {A.shape} cannot multiply an expression of shape {x.shape}")
     A2 = sp.csr_array(A2)
+    if isinstance(x, Var) and x.ndim == 1:
+        # A block of variables is an identity on its columns: shift A's columns instead of multiplying.
+        coef = _csr(A2.data, A2.indices.astype(np.int64) + x.start, A2.indptr, (A2.shape[0], x.start + x.size))
+        result = Expr(coef, np.zeros(A2.shape[0]), (A2.shape[0],), x.model)
+        return Expr(result.coef, result.const, (), x.model) if squeeze else result
     if x.ndim <= 1:
         op = A2
         out_shape: Shape = (A2.shape[0],)

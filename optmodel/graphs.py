@@ -50,11 +50,14 @@ class Graph:
     def incidence(self) -> sp.csr_array:
         """Vertex-arc incidence matrix: +1 where an arc leaves a vertex, -1 where it enters."""
         m = self.num_arcs
-        arcs = np.arange(m)
-        return sp.csr_array(
-            (np.r_[np.ones(m), -np.ones(m)], (np.r_[self.tail, self.head], np.r_[arcs, arcs])),
-            shape=(self.num_vertices, m),
-        )
+        # Column e holds +1 at its tail and -1 at its head: build it column-wise directly.
+        rows = np.empty(2 * m, dtype=np.int64)
+        rows[0::2], rows[1::2] = self.tail, self.head
+        values = np.empty(2 * m)
+        values[0::2], values[1::2] = 1.0, -1.0
+        csc = sp.csc_array((values, rows, np.arange(0, 2 * m + 1, 2)), shape=(self.num_vertices, m))
+        csc.sum_duplicates()  # a self-loop's +1 and -1 cancel
+        return csc.tocsr()
 
     def adjacency(self) -> sp.csr_array:
         """Weighted adjacency matrix keeping the cheapest of parallel arcs."""

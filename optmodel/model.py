@@ -172,7 +172,10 @@ class Model:
             offset = float(obj.expr.const[0])
         else:
             raise ModelError("this model's objective is not linear; it has no canonical LP/MIP form")
-        if self.constraints:
+        if len(self.constraints) == 1:
+            A = _with_cols(self.constraints[0].coef, n)
+            row_lower, row_upper = self.constraints[0].lower, self.constraints[0].upper
+        elif self.constraints:
             A = sp.vstack([_with_cols(con.coef, n) for con in self.constraints], format="csr")
             row_lower = np.concatenate([con.lower for con in self.constraints])
             row_upper = np.concatenate([con.upper for con in self.constraints])
@@ -181,6 +184,7 @@ class Model:
             row_lower = row_upper = np.zeros(0)
         A = sp.csr_array(A)
         A.sum_duplicates()
+        A.eliminate_zeros()
         empty = np.zeros(0)
         return CanonicalForm(
             sense=sense,

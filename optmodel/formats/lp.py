@@ -1,0 +1,590 @@
+"""CPLEX LP files to and from :class:`~optmodel.canonical.CanonicalForm`.
+
+Sections: ``Minimize``/``Maximize`` (also min, max, minimum, maximum, minimise, maximise),
+``Subject To`` (also st, s.t., such that), ``Bounds``, ``General``/``Generals``/``Gen``/
+``Integers``, ``Binary``/``Binaries``/``Bin``, ``End``. Keywords are case-insensitive and start
+a line; ``\\`` starts a comment. Choices where readers differ:
+
+* columns are numbered in order of first appearance (the writer lists every column in the
+  objective, zero costs included, so the order survives a round trip);
+* a variable repeated in one expression has its coefficients summed;
+* a constant on the left of a constraint is moved to the right (HiGHS ignores it);
+* ``lo <= expr <= hi`` in Subject To is read as a ranged row, but the writer never uses it
+  (CPLEX and HiGHS do not accept it): a ranged row is written as two rows ``<name>_lo``
+  (``>= lo``) and ``<name>_hi`` (``<= hi``), which reads back as an equivalent model;
+* a binary variable is integer with upper bound 1 unless Bounds gives one (as HiGHS does);
+* numbers with ``|value| >= 1e20`` and ``inf``/``infinity`` mean infinity;
+* names that CPLEX LP cannot hold (brackets, operators, a leading digit, keywords) are
+  rewritten on writing: ``x[0]`` becomes ``x(0)``, other bad characters become ``_``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from optmodel.canonical import CanonicalForm, Names, Sense
+from optmodel.errors import InputError, ModelError
+from optmodel.formats.mps import (
+    INFINITY_THRESHOLD,
+    _write_lines,
+    format_number,
+    model_name_from_path,
+    open_text,
+    unique_names,
+)
+
+# Section keywords at the start of a line; unsupported ones first so that "General
+# Constraints" is not taken for "General".
+_SECTION = re.compile(
+    r"""(?:
+    (?P<unsupported>semi-continuous|semis?|sos[12]?|lazy\s+constraints|user\s+cuts
+                    |general\s+constraints|genconstrs|pwlobj)
+  | (?P<objective>minimi[sz]e|minimum|min|maximi[sz]e|maximum|max)
+  | (?P<constraints>subject\s+to|such\s+that|s\.t\.|st\.?)
+  | (?P<bounds>bounds?)
+  | (?P<generals>generals?|gen|integers?)
+  | (?P<binaries>binary|binaries|bin)
+  | (?P<end>end)
+)(?=\s|$)""",
+    re.I | re.X,
+)
+_TOKEN = re.compile(
+    r"""\s*(?:
+    (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<arrow>->|<->)
+  | (?P<op><=|=<|>=|=>|<|>|=)
+  | (?P<sign>[+-])
+  | (?P<colon>:)
+  | (?P<star>\*)
+  | (?P<name>[^\s+\-*^<>=:\\\[\]0-9][^\s+\-*^<>=:\\]*)
+  | (?P<other>\S)
+)""",
+    re.X,
+)
+_INF_WORDS = {"inf", "infinity"}
+# "name:" at the start of a line in the objective or constraints; HiGHS writes and reads
+# names that CPLEX would refuse ("001:", "...:"), so a label is anything up to the colon.
+_LABEL = re.compile(r"\s*([^\s:]+)\s*:")
+_PROBLEM_NAME = re.compile(r"\\\s*problem\s+name\s*:\s*(\S+)", re.I)
+
+
+class _Tok:
+    __slots__ = ("kind", "line", "text")
+
+    def __init__(self, kind: str, text: str, line: int):
+        self.kind = kind
+        self.text = text
+        self.line = line
+
+    def is_value_start(self) -> bool:
+        return self.kind in ("num", "sign") or (
+            self.kind == "name" and self.text.lower() in _INF_WORDS)
+
+
+class _LpReader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.name: str | None = None
+        self.sense: Sense | None = None
+        self.col_names: list[str] = []
+        self.col_index: dict[str, int] = {}
+        self.costs: dict[int, float] = {}
+        self.offset = 0.0
+        self.row_names: list[str] = []
+        self.row_index: dict[str, int] = {}
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+        self.ent_rows: list[int] = []
+        self.ent_cols: list[int] = []
+        self.ent_vals: list[float] = []
+        self.lower: dict[int, float] = {}
+        self.upper: dict[int, float] = {}
+        self.integer: set[int] = set()
+        self.binary: set[int] = set()
+        self.last_line = 0
+
+    def error(self, message: str, line: int | None) -> InputError:
+        return InputError(message, path=self.path, line=line)
+
+    def col(self, name: str) -> int:
+        j = self.col_index.get(name)
+        if j is None:
+            j = self.col_index[name] = len(self.col_names)
+            self.col_names.append(name)
+        return j
+
+    # -- splitting into sections and tokens ----------------------------------------------------
+
+    def read(self, text_lines) -> CanonicalForm:
+        sections: list[tuple[str, int, list[_Tok]]] = []
+        ended = False
+        lineno = 0
+        section_word = ""
+        for lineno, raw in enumerate(text_lines, 1):
+            if self.name is None and lineno <= 5:
+                m = _PROBLEM_NAME.match(raw.strip())
+                if m:
+                    self.name = m.group(1)
+            line = raw.split("\\", 1)[0].strip()
+            if not line:
+                continue
+            m = _SECTION.match(line) if line[0].isalpha() else None
+            if m:
+                kind = m.lastgroup
+                if kind == "end":
+                    ended = True
+                    break
+                if kind == "objective":
+                    if sections:
+                        raise self.error("a second objective section", lineno)
+                    word = m.group(0).lower()
+                    self.sense = Sense.MAXIMIZE if word.startswith("max") else Sense.MINIMIZE
+                elif not sections:
+                    raise self.error("the file must start with Minimize or Maximize", lineno)
+                sections.append((kind, lineno, []))
+                section_word = m.group(0)
+                line = line[m.end():]
+            if not line.strip():
+                continue
+            if not sections:
+                raise self.error("the file must start with Minimize or Maximize", lineno)
+            kind, start, toks = sections[-1]
+            if kind == "unsupported":
+                # HiGHS writes an empty "semi" section into every LP file: only content fails
+                raise self.error(f"section {section_word!r} is not supported (semi-continuous "
+                                 "variables, SOS and other special sections)", start)
+            if kind in ("objective", "constraints"):
+                m = _LABEL.match(line)
+                if m:
+                    toks.append(_Tok("label", m.group(1), lineno))
+                    line = line[m.end():]
+            for m in _TOKEN.finditer(line):
+                kind = m.lastgroup
+                if kind == "other":
+                    ch = m.group(kind)
+                    what = "quadratic terms are" if ch in "[]^" else f"character {ch!r} is"
+                    raise self.error(f"{what} not supported here", lineno)
+                if kind == "arrow":
+                    raise self.error("indicator constraints are not supported", lineno)
+                if kind == "colon":
+                    raise self.error("unexpected ':' (a name and its colon start a line)", lineno)
+                toks.append(_Tok(kind, m.group(kind), lineno))
+        self.last_line = lineno
+        if not sections:
+            raise self.error("no objective section (Minimize or Maximize)", lineno or None)
+        if not ended:
+            raise self.error("file ends without End (truncated?)", lineno or None)
+        for kind, start, toks in sections:
+            if kind != "unsupported":
+                getattr(self, f"parse_{kind}")(toks, start)
+        return self.finish()
+
+    # -- token helpers --------------------------------------------------------------------------
+
+    def tok(self, toks: list[_Tok], i: int, expected: str) -> _Tok:
+        if i >= len(toks):
+            line = toks[-1].line if toks else self.last_line
+            raise self.error(f"expected {expected} but the section ends", line)
+        return toks[i]
+
+    def value(self, toks: list[_Tok], i: int, what: str) -> tuple[int, float]:
+        """A signed constant (``inf`` allowed); returns (next index, value)."""
+        sign = 1.0
+        t = self.tok(toks, i, what)
+        while t.kind == "sign":
+            sign = -sign if t.text == "-" else sign
+            i += 1
+            t = self.tok(toks, i, what)
+        if t.kind == "num":
+            v = float(t.text)
+        elif t.kind == "name" and t.text.lower() in _INF_WORDS:
+            v = math.inf
+        else:
+            raise self.error(f"expected {what}, found {t.text!r}", t.line)
+        v *= sign
+        if abs(v) >= INFINITY_THRESHOLD:
+            v = math.copysign(math.inf, v)
+        return i + 1, v
+
+    def expression(self, toks: list[_Tok], i: int, open_end: bool = False
+                   ) -> tuple[int, dict[int, float], float]:
+        """Linear terms up to a comparison operator or the end: (next index, {col: coef}, const).
+
+        With ``open_end`` (after ``lo <=``, where no operator has to follow) a term without a
+        sign in front ends the expression instead of being an error.
+        """
+        coefs: dict[int, float] = {}
+        const = 0.0
+        first = True
+        while i < len(toks) and toks[i].kind != "op":
+            t = toks[i]
+            if not first and t.kind != "sign":
+                if open_end:
+                    break
+                if t.kind == "label":
+                    raise self.error(f"expected <=, >= or = and a right-hand side before {t.text}:",
+                                     t.line)
+                raise self.error(f"expected + or - before {t.text!r}", t.line)
+            first = False
+            sign = 1.0
+            while t.kind == "sign":
+                sign = -sign if t.text == "-" else sign
+                i += 1
+                t = self.tok(toks, i, "a term")
+            coef = 1.0
+            have_coef = False
+            if t.kind == "num":
+                coef = float(t.text)
+                have_coef = True
+                i += 1
+                if i < len(toks) and toks[i].kind == "star":
+                    i += 1
+                    if i >= len(toks) or toks[i].kind != "name":
+                        raise self.error("expected a variable after '*'", t.line)
+                t = toks[i] if i < len(toks) else None
+            if t is not None and t.kind == "name" and not (
+                    have_coef and t.text.lower() in _INF_WORDS):
+                j = self.col(t.text)
+                coefs[j] = coefs.get(j, 0.0) + sign * coef
+                i += 1
+            elif have_coef:
+                const += sign * coef
+            else:
+                what = t.text if t is not None else "the end of the section"
+                raise self.error(f"expected a term, found {what!r}", (t or toks[i - 1]).line)
+        return i, coefs, const
+
+    # -- sections -------------------------------------------------------------------------------
+
+    def parse_objective(self, toks: list[_Tok], start: int) -> None:
+        i = 0
+        if toks and toks[0].kind == "label":
+            i = 1
+        i, coefs, const = self.expression(toks, i)
+        if i < len(toks):
+            raise self.error(f"unexpected {toks[i].text!r} in the objective", toks[i].line)
+        for j, v in coefs.items():
+            self.costs[j] = self.costs.get(j, 0.0) + v
+        self.offset += const
+
+    def parse_constraints(self, toks: list[_Tok], start: int) -> None:
+        i = 0
+        n = len(toks)
+        while i < n:
+            line = toks[i].line
+            name = None
+            if toks[i].kind == "label":
+                name = toks[i].text
+                i += 1
+                if i >= n:
+                    raise self.error(f"constraint {name} has no body", line)
+            if toks[i].kind == "op" and name is None:
+                t = toks[min(i, n - 1)]
+                raise self.error(f"unexpected {t.text!r} at the start of a constraint", t.line)
+            lo, up = -math.inf, math.inf
+            # "lo <= expr [<= hi]": a constant and an operator before the expression
+            k = i
+            while k < n and toks[k].kind == "sign":
+                k += 1
+            leading = (k + 1 < n and toks[k].kind == "num" and toks[k + 1].kind == "op") or (
+                k + 1 < n and toks[k].is_value_start() and toks[k].kind == "name"
+                and toks[k + 1].kind == "op")
+            if leading:
+                i, v = self.value(toks, i, "a number")
+                op = toks[i].text
+                i += 1
+                lo, up = _apply(op, v, lo, up, flipped=True)
+            i, coefs, const = self.expression(toks, i, open_end=leading)
+            if not leading and (i >= n or toks[i].kind != "op"):
+                raise self.error("expected <=, >= or = and a right-hand side in constraint "
+                                 f"{name or len(self.row_names) + 1}", toks[i - 1].line)
+            if i < n and toks[i].kind == "op":
+                op = toks[i].text
+                i, v = self.value(toks, i + 1, "a number on the right-hand side")
+                lo, up = _apply(op, v, lo, up, flipped=False)
+            lo, up = lo - const, up - const
+            self.add_row(name, coefs, lo, up, line)
+
+    def add_row(self, name: str | None, coefs: dict[int, float], lo: float, up: float,
+                line: int) -> None:
+        r = len(self.row_names)
+        if name is None:
+            name = f"c{r + 1}"
+            while name in self.row_index:
+                name += "_"
+        elif name in self.row_index:
+            raise self.error(f"duplicate constraint name {name!r}", line)
+        self.row_index[name] = r
+        self.row_names.append(name)
+        self.row_lower.append(lo)
+        self.row_upper.append(up)
+        self.ent_rows.extend([r] * len(coefs))
+        self.ent_cols.extend(coefs.keys())
+        self.ent_vals.extend(coefs.values())
+
+    def parse_bounds(self, toks: list[_Tok], start: int) -> None:
+        i = 0
+        n = len(toks)
+        while i < n:
+            t = toks[i]
+            if t.is_value_start():
+                i, v = self.value(toks, i, "a number")
+                op = self.tok(toks, i, "an operator")
+                if op.kind != "op":
+                    raise self.error(f"expected <=, >= or = after {v}, found {op.text!r}",
+                                     op.line)
+                var = self.tok(toks, i + 1, "a variable")
+                if var.kind != "name":
+                    raise self.error(f"expected a variable, found {var.text!r}", var.line)
+                j = self.col(var.text)
+                self.bound(j, op.text, v, flipped=True)
+                i += 2
+                if i < n and toks[i].kind == "op":
+                    op2 = toks[i].text
+                    i, v = self.value(toks, i + 1, "a number")
+                    self.bound(j, op2, v, flipped=False)
+            elif t.kind == "name":
+                j = self.col(t.text)
+                nxt = self.tok(toks, i + 1, f"a bound for {t.text!r}")
+                if nxt.kind == "name" and nxt.text.lower() == "free":
+                    self.lower[j], self.upper[j] = -math.inf, math.inf
+                    i += 2
+                elif nxt.kind == "op":
+                    i, v = self.value(toks, i + 2, "a number")
+                    self.bound(j, nxt.text, v, flipped=False)
+                else:
+                    raise self.error(f"expected <=, >=, = or free after {t.text!r}, "
+                                     f"found {nxt.text!r}", nxt.line)
+            else:
+                raise self.error(f"unexpected {t.text!r} in Bounds", t.line)
+
+    def bound(self, j: int, op: str, v: float, flipped: bool) -> None:
+        """``x op v`` (or ``v op x`` when flipped); remembers which sides were given."""
+        if op == "=":
+            self.lower[j] = self.upper[j] = v
+        elif (op in ("<", "<=", "=<")) != flipped:
+            self.upper[j] = v
+        else:
+            self.lower[j] = v
+
+    def parse_generals(self, toks: list[_Tok], start: int) -> None:
+        for t in toks:
+            if t.kind != "name":
+                raise self.error(f"expected a variable name, found {t.text!r}", t.line)
+            self.integer.add(self.col(t.text))
+
+    def parse_binaries(self, toks: list[_Tok], start: int) -> None:
+        for t in toks:
+            if t.kind != "name":
+                raise self.error(f"expected a variable name, found {t.text!r}", t.line)
+            j = self.col(t.text)
+            self.integer.add(j)
+            self.binary.add(j)
+
+    # -- assembly -------------------------------------------------------------------------------
+
+    def finish(self) -> CanonicalForm:
+        n, m = len(self.col_names), len(self.row_names)
+        c = np.zeros(n)
+        for j, v in self.costs.items():
+            c[j] = v
+        lower = np.zeros(n)
+        upper = np.full(n, np.inf)
+        for j in self.binary:
+            upper[j] = 1.0  # binaries are [0, 1] unless Bounds says otherwise (HiGHS)
+        for j, v in self.lower.items():
+            lower[j] = v
+        for j, v in self.upper.items():
+            upper[j] = v
+        integrality = np.zeros(n, dtype=bool)
+        integrality[list(self.integer)] = True
+        rows = np.asarray(self.ent_rows, dtype=np.int64)
+        cols = np.asarray(self.ent_cols, dtype=np.int64)
+        vals = np.asarray(self.ent_vals, dtype=np.float64)
+        A = sp.csr_array((vals, (rows, cols)), shape=(m, n))
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        A.sort_indices()
+        return CanonicalForm(
+            sense=self.sense or Sense.MINIMIZE,
+            c=c,
+            offset=float(self.offset),
+            A=A,
+            row_lower=np.asarray(self.row_lower, dtype=np.float64),
+            row_upper=np.asarray(self.row_upper, dtype=np.float64),
+            col_lower=lower,
+            col_upper=upper,
+            integrality=integrality,
+            col_names=Names.from_list(self.col_names),
+            row_names=Names.from_list(self.row_names),
+            name=self.name or model_name_from_path(self.path),
+        )
+
+
+def _apply(op: str, v: float, lo: float, up: float, flipped: bool) -> tuple[float, float]:
+    """Bounds after ``expr op v`` (or ``v op expr`` when flipped)."""
+    if op == "=":
+        return v, v
+    less = op in ("<", "<=", "=<")
+    if flipped:
+        less = not less
+    return (lo, v) if less else (v, up)
+
+
+def read_lp(path: str | Path) -> CanonicalForm:
+    """Read a CPLEX LP file (``.gz`` too); malformed input raises InputError."""
+    path = Path(path)
+    with open_text(path) as f:
+        return _LpReader(path).read(f)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+_LP_RESERVED = {
+    "min", "max", "minimize", "minimise", "minimum", "maximize", "maximise", "maximum",
+    "st", "s.t.", "st.", "subject", "such", "bound", "bounds", "general", "generals", "gen",
+    "integer", "integers", "binary", "binaries", "bin", "end", "free", "inf", "infinity",
+    "semi", "semis", "semi-continuous", "sos", "sos1", "sos2", "genconstrs", "pwlobj",
+}
+# CPLEX's name rule: letters, digits and !"#$%&(),.;?@_'{}~ ; not starting with a digit or a
+# period, and not "e"/"E" alone or followed by a digit or another e (read as an exponent).
+_LP_NAME = re.compile(r"(?![0-9.])(?![eE](?:[0-9eE]|$))[A-Za-z0-9!\"#$%&(),.;?@_'{}~]+")
+
+
+def _lp_fix(name: str) -> str:
+    name = name.replace("[", "(").replace("]", ")")
+    name = re.sub(r"[^A-Za-z0-9!\"#$%&(),.;?@_'{}~]", "_", name)
+    if not _LP_NAME.fullmatch(name):
+        name = "_" + name
+    return name
+
+
+def _lp_names(names: list[str], fallback: str) -> list[str]:
+    names = [("_" + s) if s.lower() in _LP_RESERVED else s for s in names]
+    return unique_names(names, _LP_NAME, _lp_fix, fallback)[0]
+
+
+def _terms(coefs, names: list[str]) -> list[str]:
+    out = []
+    for j, v in coefs:
+        sign = "-" if math.copysign(1.0, v) < 0 else "+"
+        a = abs(v)
+        out.append(f"{sign} {names[j]}" if a == 1 else f"{sign} {format_number(a)} {names[j]}")
+    return out
+
+
+def _wrap(head: str, parts: list[str], width: int = 90) -> list[str]:
+    """Split a long expression over lines. Expressions break before a sign, lists before a
+    name that is never a keyword, so no continuation line looks like a section header."""
+    lines, cur = [], head
+    for p in parts:
+        if len(cur) + 1 + len(p) > width and cur.strip():
+            lines.append(cur)
+            cur = "   " + p
+        else:
+            cur = f"{cur} {p}" if cur else p
+    lines.append(cur)
+    return lines
+
+
+def _lp_value(v: float) -> str:
+    if math.isinf(v):
+        return "+inf" if v > 0 else "-inf"
+    return format_number(v)
+
+
+def write_lp(form: CanonicalForm, path: str | Path) -> None:
+    """Write ``form`` as a CPLEX LP file that HiGHS and CPLEX read.
+
+    Every column appears in the objective (zero costs too) so column order is kept. A ranged
+    row (finite ``lo < hi``) becomes two rows ``<name>_lo: expr >= lo`` and
+    ``<name>_hi: expr <= hi`` because CPLEX LP has no ranged rows.
+    """
+    path = Path(path)
+    m, n = form.num_rows, form.num_cols
+    cols = _lp_names(list(form.col_names) if len(form.col_names) == n
+                     else [f"x{j}" for j in range(n)], "x")
+    rows = list(form.row_names) if len(form.row_names) == m else [f"c{i + 1}" for i in range(m)]
+    lo = np.asarray(form.row_lower, dtype=np.float64)
+    up = np.asarray(form.row_upper, dtype=np.float64)
+    ranged = (lo != up) & np.isfinite(lo) & np.isfinite(up)
+    # name both halves of a ranged row before making names valid, so clashes get resolved
+    row_entries: list[tuple[int, str]] = []
+    for i in range(m):
+        if ranged[i]:
+            row_entries += [(i, "lo"), (i, "hi")]
+        else:
+            row_entries.append((i, ""))
+    raw = [rows[i] + ("_" + part if part else "") for i, part in row_entries]
+    row_out = _lp_names(raw, "c")
+    obj = "obj"
+    taken = set(row_out) | set(cols)
+    while obj in taken:
+        obj = "_" + obj
+
+    out = ["\\ written by optmodel"]
+    name = re.sub(r"\s+", "_", form.name.strip()) if form.name else ""
+    if name:
+        out.append(f"\\ Problem name: {name}")
+    out.append("Maximize" if form.sense is Sense.MAXIMIZE else "Minimize")
+    c = np.asarray(form.c, dtype=np.float64).tolist()
+    parts = _terms(enumerate(c), cols)
+    if form.offset != 0 or not parts:
+        sign = "-" if form.offset < 0 else "+"
+        parts.append(f"{sign} {format_number(abs(form.offset))}")
+    out += _wrap(f" {obj}:", parts)
+
+    out.append("Subject To")
+    A = form.A.tocsr()
+    A.sort_indices()
+    indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
+    for (i, part), rname in zip(row_entries, row_out):
+        a, b = indptr[i], indptr[i + 1]
+        terms = _terms(zip(indices[a:b], data[a:b]), cols)
+        if not terms:
+            terms = [f"0 {cols[0]}"] if n else ["0"]
+        li, ui = float(lo[i]), float(up[i])
+        if part == "lo":
+            rhs = f">= {_lp_value(li)}"
+        elif part == "hi":
+            rhs = f"<= {_lp_value(ui)}"
+        elif li == ui:
+            rhs = f"= {_lp_value(li)}"
+        elif li == -math.inf:
+            rhs = f"<= {_lp_value(ui)}"
+        elif ui == math.inf:
+            rhs = f">= {_lp_value(li)}"
+        else:
+            raise ModelError(f"row {rows[i]!r} has bounds [{li}, {ui}], which LP cannot hold")
+        out += _wrap(f" {rname}:", [*terms, rhs])
+
+    integ = np.asarray(form.integrality, dtype=bool)
+    bounds = []
+    for j, (lj, uj) in enumerate(zip(np.asarray(form.col_lower, dtype=np.float64).tolist(),
+                                     np.asarray(form.col_upper, dtype=np.float64).tolist())):
+        if lj == 0 and uj == math.inf:
+            continue
+        name = cols[j]
+        if lj == uj:
+            bounds.append(f" {name} = {_lp_value(lj)}")
+        elif lj == -math.inf and uj == math.inf:
+            bounds.append(f" {name} free")
+        elif uj == math.inf:
+            bounds.append(f" {name} >= {_lp_value(lj)}")
+        else:
+            bounds.append(f" {_lp_value(lj)} <= {name} <= {_lp_value(uj)}")
+    if bounds:
+        out.append("Bounds")
+        out += bounds
+    ints = [cols[j] for j in np.flatnonzero(integ)]
+    if ints:
+        out.append("Generals")
+        out += _wrap("", ints)
+    out.append("End")
+    _write_lines(path, out)
