@@ -12,7 +12,7 @@ from optmodel.solution import Solution, finalize_status
 from optmodel.verify import verify
 
 # Tried in this order when no backend is named.
-PREFERENCE = ("highs", "scip", "ortools", "cvxpy", "pyomo")
+PREFERENCE = ("highs", "scip", "ortools", "cvxpy", "pyomo", "fast-tsp", "exact", "torch")
 
 
 def backend_classes() -> dict[str, type[Backend]]:
@@ -80,12 +80,21 @@ def solve(model: Model, backend: str | None = None, **options: Any) -> Solution:
     start = time.perf_counter()
     form = model.canonical() if model.is_linear else None
     lower_seconds = time.perf_counter() - start
-    sol = chosen.solve(model, opts)
+    if model.families:  # lazy constraint families: in-solver or row generation (optmodel/lazy.py)
+        from optmodel.lazy import solve_with_families
+
+        sol = solve_with_families(model, chosen, opts)
+    else:
+        sol = chosen.solve(model, opts)
     sol.build_seconds += lower_seconds
     sol.model = model
     sol.backend = sol.backend or chosen.label
     sol.backend_version = sol.backend_version or chosen.version()
     if form is not None:
         sol.verification = verify(form, sol)
+        if model.families:
+            from optmodel.lazy import check_verification
+
+            check_verification(model, sol)
     finalize_status(sol)
     return sol

@@ -125,8 +125,13 @@ class Expr:
         shape = _broadcast_shapes(self.shape, other.shape)
         a, b = self.broadcast_to(shape), other.broadcast_to(shape)
         cols = max(a.coef.shape[1], b.coef.shape[1])
-        coef = _with_cols(a.coef, cols) + _with_cols(b.coef, cols)
-        return Expr(sp.csr_array(coef), a.const + b.const, shape, self._model_of(other))
+        if b.coef.nnz == 0:  # adding a constant: keep the coefficients as they are
+            coef = _with_cols(a.coef, cols)
+        elif a.coef.nnz == 0:
+            coef = _with_cols(b.coef, cols)
+        else:
+            coef = sp.csr_array(_with_cols(a.coef, cols) + _with_cols(b.coef, cols))
+        return Expr(coef, a.const + b.const, shape, self._model_of(other))
 
     __radd__ = __add__
 

@@ -117,36 +117,53 @@ def read_dimacs(path: str | Path) -> Graph:
     """DIMACS shortest-path format: ``c`` comments, one ``p sp N M`` line, ``a u v w`` arcs."""
     path = Path(path)
     text = path.read_text()
-    lines = text.splitlines()
-    header = [(i, ln) for i, ln in enumerate(lines, 1) if ln.startswith("p")]
-    if len(header) != 1:
-        raise InputError("expected exactly one problem line 'p sp NODES ARCS'", path, header[1][0] if header else None)
-    lineno, p = header[0]
-    parts = p.split()
-    if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
-        raise InputError(f"malformed problem line {p!r} (expected 'p sp NODES ARCS')", path, lineno)
-    n, m = int(parts[2]), int(parts[3])
-    arcs = [ln for ln in lines if ln.startswith("a")]
-    tokens = " ".join(arcs).split()
+    # Fast path: the usual layout, a header of c/p lines and then only arc lines.
+    first = 0 if text.startswith("a") else text.find("\na ") + 1
+    head_lines = text[:first].splitlines() if first > 0 else ([] if text.startswith("a") else text.splitlines())
+    tokens = text[first:].split() if first > 0 or text.startswith("a") else []
+    if len(tokens) % 4 or set(tokens[::4]) - {"a"}:
+        lines = text.splitlines()  # comments among the arcs, or a malformed arc: go line by line
+        head_lines = [ln for ln in lines if not ln.startswith("a")]
+        arc_lines = [ln for ln in lines if ln.startswith("a")]
+        tokens = " ".join(arc_lines).split()
+        if len(tokens) != 4 * len(arc_lines) or set(tokens[::4]) - {"a"}:
+            raise _first_bad_line(path, lines, None)
+    n, m, lineno = _problem_line(path, text, head_lines)
     try:
-        if len(tokens) != 4 * len(arcs) or any(t != "a" for t in tokens[::4]):
-            raise ValueError
         tail = np.array(tokens[1::4], dtype=np.int64) - 1
         head = np.array(tokens[2::4], dtype=np.int64) - 1
         weight = np.array(tokens[3::4], dtype=np.float64)
     except ValueError:
-        raise _first_bad_line(path, lines, n) from None
+        raise _first_bad_line(path, text.splitlines(), n) from None
     if tail.size and (min(tail.min(), head.min()) < 0 or max(tail.max(), head.max()) >= n):
-        raise _first_bad_line(path, lines, n)
-    if len(arcs) != m:
-        raise InputError(f"the problem line announces {m} arcs but the file has {len(arcs)}", path, lineno)
-    for i, ln in enumerate(lines, 1):  # every line must be one of c / p / a (or blank)
-        if ln and ln[0] not in "cpa" and ln.strip():
-            raise InputError(f"unknown line type {ln.split()[0]!r} (DIMACS lines start with c, p or a)", path, i)
+        raise _first_bad_line(path, text.splitlines(), n)
+    if tail.size != m:
+        raise InputError(f"the problem line announces {m} arcs but the file has {tail.size}", path, lineno)
     return Graph(tail, head, weight, np.arange(1, n + 1), source=str(path))
 
 
-def _first_bad_line(path: Path, lines: list[str], n: int) -> InputError:
+def _problem_line(path: Path, text: str, head_lines: list[str]) -> tuple[int, int, int]:
+    """Nodes, arcs and the line number of the ``p sp N M`` line; other non-arc lines must be comments."""
+    all_lines = None
+    found: list[str] = []
+    for ln in head_lines:
+        if ln.startswith("p"):
+            found.append(ln)
+        elif ln.strip() and not ln.startswith("c"):
+            all_lines = all_lines or text.splitlines()
+            bad = all_lines.index(ln) + 1
+            raise InputError(f"unknown line type {ln.split()[0]!r} (DIMACS lines start with c, p or a)", path, bad)
+    lineno = text[: text.find(found[0])].count("\n") + 1 if found else None
+    if len(found) != 1:
+        second = text[: text.find(found[1], text.find(found[0]) + 1)].count("\n") + 1 if len(found) > 1 else None
+        raise InputError("expected exactly one problem line 'p sp NODES ARCS'", path, second)
+    parts = found[0].split()
+    if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
+        raise InputError(f"malformed problem line {found[0]!r} (expected 'p sp NODES ARCS')", path, lineno)
+    return int(parts[2]), int(parts[3]), lineno
+
+
+def _first_bad_line(path: Path, lines: list[str], n: int | None) -> InputError:
     for i, ln in enumerate(lines, 1):
         if not ln.startswith("a"):
             continue
@@ -157,7 +174,7 @@ def _first_bad_line(path: Path, lines: list[str], n: int) -> InputError:
             u, v, _ = int(parts[1]), int(parts[2]), float(parts[3])
         except ValueError:
             return InputError(f"malformed arc line {ln!r} (expected 'a TAIL HEAD WEIGHT')", path, i)
-        if not (1 <= u <= n and 1 <= v <= n):
+        if n is not None and not (1 <= u <= n and 1 <= v <= n):
             return InputError(f"arc {u} -> {v} names a vertex outside 1..{n}", path, i)
     return InputError("malformed arc lines", path)
 

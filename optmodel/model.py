@@ -150,7 +150,9 @@ class Model:
 
     def requirements(self) -> frozenset[Capability]:
         """What a backend must be able to do to solve this model."""
-        needs = {Capability.MIP if self.is_mip else Capability.LP}
+        needs = set()
+        if self.num_vars or self.is_linear:
+            needs.add(Capability.MIP if self.is_mip else Capability.LP)
         if not self.is_linear:
             needs.add(self.objective.requirement)
         return frozenset(needs)

@@ -148,6 +148,12 @@ class Solution:
         return float(r[0]) if var.shape == () else r.reshape(var.shape)
 
     @property
+    def certified(self) -> bool:
+        """Optimal with an LP certificate: primal feasible, dual feasible, equal objectives."""
+        v = self.verification
+        return self.status is Status.OPTIMAL and v is not None and v.passed and v.duality_gap is not None
+
+    @property
     def seconds(self) -> float:
         return self.build_seconds + self.solve_seconds
 
@@ -165,6 +171,7 @@ class Solution:
             "build_seconds": round(self.build_seconds, 6),
             "solve_seconds": round(self.solve_seconds, 6),
             "message": self.message,
+            "certified": self.certified,
         }
         if self.verification is not None:
             out["verification"] = self.verification.to_dict()

@@ -19,4 +19,6 @@ def data_path(*parts: str) -> Path:
 def optima(folder: str) -> dict[str, float]:
     with open(data_path(folder, "optimal.csv")) as f:
         rows = list(csv.reader(f))
-    return {r[0]: float(r[1]) for r in rows[1:] if r and not r[0].startswith("#")}
+    header = rows[0]
+    col = header.index("optimum") if "optimum" in header else 1
+    return {r[0]: float(r[col]) for r in rows[1:] if r and not r[0].startswith("#")}

@@ -1,0 +1,236 @@
+"""``auto``: recognise a network-flow LP and solve it combinatorially, with an LP certificate.
+
+A network LP has a node-arc incidence matrix (each column one +1 at its tail and one -1 at its
+head; a column with one entry has its other end at the node whose conservation row was dropped),
+equality rows (supplies) and x >= 0. Then:
+
+* one unit from s to t with costs >= 0 and no capacities is a shortest path: Dijkstra, and the
+  row duals (node potentials) are the distances *to* t, which makes reduced costs >= 0;
+* integral supplies, costs and capacities are a min-cost flow: OR-Tools' network simplex, with
+  potentials from shortest distances in the residual graph.
+
+Either way the primal point and the duals go through optmodel's verification (primal feasible,
+dual feasible, equal objectives), which is the certificate. Anything else goes to the best
+general backend.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from optmodel.backend import Backend, Capability, SolveOptions
+from optmodel.solution import Solution, SolutionStatus, Status, Termination
+
+if TYPE_CHECKING:
+    from optmodel.canonical import CanonicalForm
+    from optmodel.model import Model
+
+_CAPS = frozenset({Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START})
+
+
+@dataclass
+class Network:
+    tail: np.ndarray
+    head: np.ndarray
+    supply: np.ndarray  # one per node; the last node is the implied one when ``implied``
+    implied: bool  # a node whose conservation row was dropped (the flow's sink side)
+    num_rows: int
+
+    @property
+    def num_nodes(self) -> int:
+        return self.supply.shape[0]
+
+
+def recognise(form: CanonicalForm) -> tuple[Network | None, str]:
+    """The network behind ``form``, or None and the reason it is not one."""
+    if form.num_cols == 0 or form.num_rows == 0:
+        return None, "the model has no constraints or no variables"
+    if not np.array_equal(form.row_lower, form.row_upper):
+        return None, "not every constraint is an equation (flow conservation)"
+    if np.any(form.col_lower != 0):
+        return None, "not every variable has lower bound 0"
+    csc = form.csc
+    counts = np.diff(csc.indptr)
+    if np.any(counts == 0) or np.any(counts > 2):
+        return None, "a column has no entry or more than two entries"
+    if not np.all(np.abs(csc.data) == 1):
+        return None, "the matrix has entries other than +1 and -1"
+    col = np.repeat(np.arange(form.num_cols), counts)
+    plus, minus = csc.data > 0, csc.data < 0
+    if np.bincount(col[plus], minlength=form.num_cols).max() > 1 or (
+        np.bincount(col[minus], minlength=form.num_cols).max() > 1
+    ):
+        return None, "a column has two entries of the same sign"
+    implied_node = form.num_rows
+    tail = np.full(form.num_cols, implied_node)
+    head = np.full(form.num_cols, implied_node)
+    tail[col[plus]] = csc.indices[plus]
+    head[col[minus]] = csc.indices[minus]
+    supply = form.row_lower.astype(float)
+    # The dropped row's node exists when arcs end there or the supplies do not balance.
+    implied = bool(np.any(counts == 1)) or supply.sum() != 0
+    supply = np.append(supply, -supply.sum()) if implied else supply
+    return Network(tail, head, supply, implied, form.num_rows), ""
+
+
+class Auto(Backend):
+    name = "auto"
+    description = "network LPs by Dijkstra / min-cost flow with an LP certificate; others to the best backend"
+    modules = ("scipy",)
+    distribution = "scipy"
+    subsolvers = {"auto": _CAPS}
+
+    def solve(self, model: Model, options: SolveOptions) -> Solution:
+        start = time.perf_counter()
+        form = model.canonical()
+        net, reason = recognise(form) if form.sense.sign > 0 else (None, "the objective is maximised")
+        if net is not None:
+            sol, reason = _solve_network(form, net, options)
+            if sol is not None:
+                sol.build_seconds = time.perf_counter() - start - sol.solve_seconds
+                return sol
+        return _delegate(model, options, reason)
+
+
+def _delegate(model: Model, options: SolveOptions, reason: str) -> Solution:
+    from optmodel.dispatch import PREFERENCE, choose
+    from optmodel.errors import OptmodelError
+
+    for name in PREFERENCE:
+        try:
+            backend = choose(model, name)
+        except OptmodelError:  # not installed or not capable: try the next one
+            continue
+        sol = backend.solve(model, options)
+        sol.backend = f"auto>{sol.backend or backend.label}"
+        sol.backend_version = backend.version()
+        sol.stats["auto"] = f"general backend: {reason}"
+        return sol
+    from optmodel.errors import CapabilityError
+
+    raise CapabilityError("auto found no general backend for this model")
+
+
+def _solve_network(form: CanonicalForm, net: Network, options: SolveOptions) -> tuple[Solution | None, str]:
+    c = form.c
+    sources = np.flatnonzero(net.supply > 0)
+    uncapacitated = np.all(np.isinf(form.col_upper))
+    if (
+        uncapacitated
+        and np.all(c >= 0)
+        and sources.size == 1
+        and net.supply[sources[0]] == 1
+        and np.count_nonzero(net.supply) == 2
+    ):
+        return _shortest_path(form, net, int(sources[0]), int(np.flatnonzero(net.supply < 0)[0])), ""
+    integral = all(np.array_equal(a, np.round(a)) for a in (c, net.supply, form.col_upper[np.isfinite(form.col_upper)]))
+    if not integral:
+        return None, "a network LP with fractional data (min-cost flow needs integers)"
+    if np.any(c < 0) and not np.all(np.isfinite(form.col_upper)):
+        return None, "a network LP with negative costs on uncapacitated arcs (possible negative cycles)"
+    return _min_cost_flow(form, net), ""
+
+
+def _shortest_path(form: CanonicalForm, net: Network, s: int, t: int) -> Solution:
+    from scipy.sparse.csgraph import dijkstra
+
+    start = time.perf_counter()
+    n = net.num_nodes
+    c = form.c
+    # Dijkstra on the reversed graph gives distances *to* t, and a tree pointing towards t.
+    arcs = _cheapest(net.tail, net.head, c)
+    graph = _graph(net.head[arcs], net.tail[arcs], c[arcs], n)
+    dist, pred = dijkstra(graph, indices=t, return_predecessors=True)
+    elapsed = time.perf_counter() - start
+    sol = Solution(Status.ERROR, Termination.OPTIMAL, SolutionStatus.OPTIMAL, solve_seconds=elapsed)
+    sol.stats["method"] = "dijkstra"
+    if not np.isfinite(dist[s]):
+        sol.termination, sol.solution_status = Termination.INFEASIBLE, SolutionStatus.NO_SOLUTION
+        sol.stats["infeasibility"] = "no path: the vertices that can reach the target exclude the source"
+        return sol
+    # Walk s -> t along the predecessor tree (pred points towards t on the reversed graph).
+    arc_of = sp.csr_array((arcs + 1, (net.tail[arcs], net.head[arcs])), shape=(n, n))
+    x = np.zeros(form.num_cols)
+    v = s
+    while v != t:
+        w = pred[v]
+        x[arc_of[v, w] - 1] = 1.0
+        v = w
+    potential = np.where(np.isfinite(dist), dist, dist[np.isfinite(dist)].max())
+    y = potential[: net.num_rows] - (potential[-1] if net.implied else 0.0)
+    sol.x = x
+    sol.objective = float(c @ x + form.offset)
+    sol.bound = sol.objective
+    sol.row_duals = y
+    sol.reduced_costs = c - form.A.T @ y
+    sol.solve_seconds = time.perf_counter() - start
+    return sol
+
+
+def _cheapest(tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Indices of the cheapest arc of each (tail, head) pair: csgraph would sum parallel arcs."""
+    key = tail.astype(np.int64) * (int(head.max(initial=0)) + 1) + head
+    order = np.argsort(key, kind="stable")
+    if np.all(np.diff(key[order]) != 0):
+        return order  # no parallel arcs (the usual case): skip the three-key sort
+    order = np.lexsort((cost, head, tail))
+    t, h = tail[order], head[order]
+    return order[np.r_[True, (t[1:] != t[:-1]) | (h[1:] != h[:-1])]]
+
+
+def _graph(tail: np.ndarray, head: np.ndarray, cost: np.ndarray, n: int) -> sp.csr_array:
+    # Built from CSR parts so that zero-cost arcs stay as explicit entries (csgraph edges).
+    order = np.argsort(tail, kind="stable")
+    indptr = np.r_[0, np.cumsum(np.bincount(tail, minlength=n))]
+    return sp.csr_array((cost[order].astype(float), head[order], indptr), shape=(n, n))
+
+
+def _min_cost_flow(form: CanonicalForm, net: Network) -> Solution:
+    from ortools.graph.python import min_cost_flow
+    from scipy.sparse.csgraph import bellman_ford
+
+    start = time.perf_counter()
+    n, m = net.num_nodes, form.num_cols
+    big = int(np.abs(net.supply).sum())  # no arc carries more than the total supply in a cycle-free flow
+    capacity = np.where(np.isfinite(form.col_upper), form.col_upper, big).astype(np.int64)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(net.tail, net.head, capacity, form.c.astype(np.int64))
+    flow.set_nodes_supplies(np.arange(n), net.supply.astype(np.int64))
+    status = flow.solve()
+    sol = Solution(Status.ERROR, Termination.ERROR, SolutionStatus.NO_SOLUTION)
+    sol.stats["method"] = "min-cost-flow"
+    if status in (flow.INFEASIBLE, flow.UNBALANCED):
+        sol.termination = Termination.INFEASIBLE
+        return sol
+    if status != flow.OPTIMAL:
+        sol.message = f"OR-Tools min-cost flow stopped with status {status}"
+        return sol
+    x = flow.flows(np.arange(m)).astype(float)
+    # Potentials: shortest distances in the residual graph from a virtual root (no negative cycles
+    # at an optimum), so every residual arc has non-negative reduced cost.
+    fwd = x < capacity
+    bwd = x > 0
+    root = n
+    tails = np.r_[net.tail[fwd], net.head[bwd], np.full(n, root)]
+    heads = np.r_[net.head[fwd], net.tail[bwd], np.arange(n)]
+    costs = np.r_[form.c[fwd], -form.c[bwd], np.zeros(n)].astype(float)
+    keep = _cheapest(tails, heads, costs)
+    dist = bellman_ford(_graph(tails[keep], heads[keep], costs[keep], n + 1), indices=root)
+    y = -dist[:n]
+    y = y[: net.num_rows] - (y[-1] if net.implied else 0.0)
+    sol.termination, sol.solution_status = Termination.OPTIMAL, SolutionStatus.OPTIMAL
+    sol.x = x
+    sol.objective = float(form.c @ x + form.offset)
+    sol.bound = sol.objective
+    sol.row_duals = y
+    sol.reduced_costs = form.c - form.A.T @ y
+    sol.solve_seconds = time.perf_counter() - start
+    return sol
+
+
+BACKEND = Auto

@@ -1,0 +1,69 @@
+"""The travelling salesman problem on a TSPLIB file, stated as an ordering (closed tour).
+
+minimise Σ_i d(π_i, π_{i+1}) + d(π_n, π_1) over permutations π of the cities.
+
+Backends: ``fast-tsp`` (default heuristic), ``exact`` (MIP with lazy subtour elimination),
+``ortools`` / ``routing`` (OR-Tools routing with guided local search), ``lkh`` (elkai, optional,
+non-commercial licence), ``spectral`` (a baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from optmodel.backend import SolveOptions
+from optmodel.problem import Problem, Report
+
+DEFAULT_BACKEND = "fast-tsp"
+ALIASES = {"ortools": "routing"}  # the routing solver is OR-Tools' TSP solver
+
+
+def backend_name(backend: str | None) -> str:
+    """The ordering backend meant by a --backend value (default fast-tsp; ortools -> routing)."""
+    if not backend:
+        return DEFAULT_BACKEND
+    name, colon, sub = backend.partition(":")
+    if name in ALIASES:
+        return ALIASES[name] + colon + sub  # an unknown sub-solver gets the routing backend's error
+    return backend
+
+
+class Tsp(Problem):
+    name = "tsp"
+    summary = "travelling salesman tour of a TSPLIB .tsp file (fast-tsp, exact MIP, OR-Tools, LKH, spectral)"
+    uses_lp_backends = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--instance", required=True, metavar="FILE.tsp", help="TSPLIB file (symmetric TSP)")
+        parser.add_argument("--optimum", type=float, metavar="L", help="known optimal length: report the gap to it")
+
+    def run(self, args: argparse.Namespace, backend: str | None, options: SolveOptions) -> Report:
+        from optmodel.ordering import order_of, ordering_model
+        from optmodel.tsplib import read_tsplib
+
+        inst = read_tsplib(args.instance)
+        model = ordering_model(inst.dist, closed=True, name=inst.name)
+        sol = model.solve(backend_name(backend), options=options)
+        rep = Report(sol)
+        rep.answer = {"instance": inst.name, "cities": inst.n, "tour": None}
+        if sol.stats.get("order") is None:
+            return rep
+        order = order_of(sol)
+        tour = [int(inst.ids[i]) for i in order]
+        sol.stats.pop("order")  # the tour (city ids) is the answer; no second copy
+        length = inst.tour_length(order)
+        rep.answer.update({"tour": tour, "length": length})
+        line = f"{inst.name}: {inst.n} cities, tour length {length}"
+        if sol.bound is not None and sol.status.value != "optimal":
+            line += f" (lower bound {sol.bound:.10g})"
+        if args.optimum:
+            gap = (length - args.optimum) / args.optimum
+            rep.answer["optimum_gap"] = gap
+            line += f", {100 * gap:.3f}% above the optimum {args.optimum:g}"
+        rep.lines.append(line)
+        shown = tour if len(tour) <= 30 else [*tour[:15], "...", *tour[-14:]]
+        rep.lines.append("tour: " + " ".join(map(str, shown)))
+        return rep
+
+
+PROBLEM = Tsp()
