@@ -19,8 +19,10 @@ USAGE = """usage: \
 python -m optmodel COMMAND ...
 
 commands:
-  solve PROBLEM|FILE   solve a built-in problem (see `list`) or an MPS/LP file
-  list                 problems, and backends with versions and capabilities
+  solve PROBLEM|FILE       solve a built-in problem (see `list`) or an MPS/LP file
+  explain PROBLEM|FILE|PY  the formulation, its structure, and which backends can solve it
+  bench PROBLEM            the same problem through several backends at growing sizes
+  list                     problems, and backends with versions and capabilities
 
 `python -m optmodel solve PROBLEM --help` lists a problem's own options.
 """
@@ -165,7 +167,101 @@ def cmd_list(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"solve": cmd_solve, "list": cmd_list}
+def _spec_model(path: Path) -> Any:
+    """The model of a Python spec file: a global ``model`` or a function ``build()`` returning one."""
+    import runpy
+
+    from optmodel.model import Model
+
+    namespace = runpy.run_path(str(path), run_name="optmodel_spec")
+    model = namespace.get("model")
+    if model is None and callable(namespace.get("build")):
+        model = namespace["build"]()
+    if not isinstance(model, Model):
+        raise OptmodelError(f"{path}: define a Model named `model` or a function `build()` that returns one")
+    return model
+
+
+def cmd_explain(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m optmodel explain",
+        description="Show a problem's formulation, its size and structure, which backends can solve it "
+        "and why the others cannot, and the adjacent formulations optmodel knows.",
+    )
+    parser.add_argument("target", help="a problem name (see `list`), an .mps/.lp file, or a Python spec file")
+    parser.add_argument("--size", type=int, help="size of the generated instance for a problem")
+    parser.add_argument("--latex", action="store_true", help="print the formulation as LaTeX")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    args = parser.parse_args(argv)
+    from optmodel.explain import explain_model
+
+    problems = _problems()
+    target = Path(args.target)
+    if args.target in problems:
+        problem = problems[args.target]
+        model = problem.instance(args.size or problem.example_size)
+        exp = explain_model(model, title=f"{problem.name}: {problem.summary}", adjacent=problem.adjacent,
+                            math=problem.formulation)
+        exp.sizes["instance"] = f"generated, {problem.sizes_help} = {args.size or problem.example_size}"
+    elif target.suffix == ".py":
+        if not target.is_file():
+            raise OptmodelError(f"{target}: no such file")
+        exp = explain_model(_spec_model(target), title=f"{target.name}")
+    elif target.suffix or target.exists():
+        from optmodel.formats import read_model_file
+        from optmodel.model import Model
+
+        model = Model.from_canonical(read_model_file(target))[0]
+        exp = explain_model(model, title=f"{target.name}")
+    else:
+        raise OptmodelError(f"unknown problem {args.target!r}; problems: {', '.join(problems)}")
+    if args.json:
+        print(json.dumps(exp.to_dict(), default=str))
+    elif args.latex:
+        print(exp.latex)
+    else:
+        print(exp.text())
+    return EXIT_OK
+
+
+def cmd_bench(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m optmodel bench",
+        description="Solve generated instances of growing size with each backend: a warm-up run, then "
+        "--repeat runs; medians of build and solve seconds.",
+    )
+    parser.add_argument("problem", help="a problem name (see `list`)")
+    parser.add_argument("--backends", required=True, help="comma-separated, e.g. highs,ortools,pyomo,cvxpy")
+    parser.add_argument("--sizes", required=True, help="comma-separated instance sizes, e.g. 10,20,40")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per point after the warm-up (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="instance generator seed")
+    parser.add_argument("--time-limit", type=float, metavar="S", help="per solve")
+    parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
+    parser.add_argument("--plot", metavar="FILE.png", help="log-log plot of seconds against size")
+    args = parser.parse_args(argv)
+    from optmodel import bench
+
+    problems = _problems()
+    if args.problem not in problems:
+        raise OptmodelError(f"unknown problem {args.problem!r}; problems: {', '.join(problems)}")
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        raise OptmodelError(f"--sizes must be integers separated by commas, got {args.sizes!r}") from None
+    if args.repeat < 1:
+        raise OptmodelError("--repeat must be at least 1")
+    problem = problems[args.problem]
+    rows = bench.run(problem, [b.strip() for b in args.backends.split(",") if b.strip()], sizes,
+                     repeat=args.repeat, seed=args.seed, time_limit=args.time_limit)
+    print(bench.table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
+    if args.plot:
+        bench.plot(rows, args.plot, f"optmodel bench {problem.name}", problem.sizes_help)
+    return EXIT_OK
+
+
+COMMANDS = {"solve": cmd_solve, "explain": cmd_explain, "bench": cmd_bench, "list": cmd_list}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -242,6 +242,16 @@ class Model:
             "lazy_families": len(self.families),
         }
 
+    def _repr_latex_(self) -> str:
+        from optmodel.explain import formulation
+
+        return "$$\\begin{array}{l}" + formulation(self)[1] + "\\end{array}$$"
+
+    def _repr_html_(self) -> str:
+        from optmodel.explain import model_html
+
+        return model_html(self)
+
     def __repr__(self) -> str:
         return f"<Model {self.name!r}: {self.num_vars} variables, {self.num_rows} constraints>"
 

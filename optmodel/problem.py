@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from optmodel.backend import SolveOptions
+from optmodel.errors import OptmodelError
 from optmodel.solution import Solution
+
+if TYPE_CHECKING:
+    from optmodel.model import Model
 
 
 @dataclass
@@ -34,6 +38,17 @@ class Problem:
     # Options that only make sense for LP/MIP backends (--backend, --mip-gap, ...) are added
     # by the CLI unless a problem handles its own.
     uses_lp_backends: ClassVar[bool] = True
+    # The problem in the lecture's mathematics (shown by `explain`), and the adjacent
+    # formulations optmodel knows for it.
+    formulation: ClassVar[list[str]] = []
+    adjacent: ClassVar[list[str]] = []
+    # Generated instances of growing size, for `bench` and `explain`.
+    sizes_help: ClassVar[str] = "instance size"
+    example_size: ClassVar[int] = 10
+
+    def instance(self, size: int, seed: int = 0) -> Model:
+        """A generated instance of the given size (for `bench` and `explain`)."""
+        raise OptmodelError(f"problem {self.name!r} has no generated instances to benchmark")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this problem's own command-line options."""

@@ -87,6 +87,21 @@ def report(graph: Graph, s: int, t: int, x: Var, sol: Solution) -> Report:
 class ShortestPath(Problem):
     name = "shortest-path"
     summary = "shortest s-t path as a flow LP (DIMACS .gr, CSV edge list, or a generated grid)"
+    formulation = [
+        "minimize Σ_e c_e x_e   over x ∈ {0,1,2,…}^E",
+        "subject to Σ_{e out of v} x_e − Σ_{e into v} x_e = [v = s]   for every vertex v ≠ t",
+        "(solved as the LP: the incidence matrix is totally unimodular, so its optimum is integral)",
+    ]
+    adjacent = [
+        "the LP dual: maximize π_s − π_t subject to π_u − π_v ≤ c_uv — node potentials, i.e. distances",
+        "Dijkstra's algorithm when costs are non-negative (backend auto, with the LP certificate)",
+    ]
+    sizes_help = "grid side (SIDE x SIDE vertices, arcs both ways)"
+    example_size = 10
+
+    def instance(self, size: int, seed: int = 0) -> Model:
+        graph = grid_graph(size, seed=seed)
+        return build(graph, 0, graph.num_vertices - 1)[0]
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         src = parser.add_mutually_exclusive_group(required=True)
