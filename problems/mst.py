@@ -254,6 +254,24 @@ def solve_graph(
 class MinimumSpanningTree(Problem):
     name = "mst"
     summary = "minimum spanning tree by cut formulations (directed or undirected) with lazy cuts"
+    formulation = [
+        "minimize Σ_e c_e x_e   over x ∈ {0,1}^E",
+        "subject to Σ_e x_e = |V| − 1",
+        "           Σ_{v∈S, w∉S} x_vw ≥ 1   for every proper non-empty S ⊂ V",
+        "(one cut constraint per vertex subset: exponentially many, generated lazily by a separation",
+        " oracle — connected components of integer points, minimum cuts of fractional ones)",
+    ]
+    adjacent = [
+        "directed cuts from a root r (--formulation directed-cut, the default): Σ_{a into S} y_a ≥ 1 for "
+        "every S ∌ r; its LP relaxation is integral (Edmonds), while the undirected cut LP is weak "
+        "(16% below the optimum on rome99)",
+        "Kruskal's or Prim's greedy algorithm, which the matroid structure makes exact",
+    ]
+    sizes_help = "vertices of a random sparse graph (average degree 4)"
+    example_size = 8
+
+    def instance(self, size: int, seed: int = 0) -> Model:
+        return build_cut(random_graph(size, seed=seed))[0]
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         src = parser.add_mutually_exclusive_group(required=True)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from optmodel.backend import SolveOptions
+from optmodel.model import Model
 from optmodel.problem import Problem, Report
 
 DEFAULT_BACKEND = "fast-tsp"
@@ -31,6 +34,26 @@ def backend_name(backend: str | None) -> str:
 class Tsp(Problem):
     name = "tsp"
     summary = "travelling salesman tour of a TSPLIB .tsp file (fast-tsp, exact MIP, OR-Tools, LKH, spectral)"
+    formulation = [
+        "minimize Σ_i d(π_i, π_{i+1}) + d(π_n, π_1)   over permutations π of the n cities",
+        "(an ordering decision; the exact backend states it as a MIP: x ∈ {0,1}^E, two edges at every city,",
+        " and one subtour-elimination cut Σ_{e ⊂ S} x_e ≤ |S| − 1 per subset S, generated lazily)",
+    ]
+    adjacent = [
+        "the open path (seriation): maximise the similarity of neighbours, a TSP with a dummy city",
+        "the Held–Karp 1-tree bound: a minimum spanning tree plus two edges, a lower bound on every tour",
+    ]
+    sizes_help = "cities, uniform in the unit square (EUC_2D distances x 1000)"
+    example_size = 20
+
+    def instance(self, size: int, seed: int = 0) -> Model:
+        from optmodel import ordering
+        from optmodel.tsplib import distances
+
+        points = np.random.default_rng(seed).random((size, 2)) * 1000
+        model = Model(f"tsp{size}")
+        model.minimize(ordering.tour(distances(points, "EUC_2D")))
+        return model
     uses_lp_backends = False
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

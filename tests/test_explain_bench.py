@@ -68,3 +68,10 @@ def test_bench_writes_rows_and_plot(tmp_path):
     assert len(skipped) == 2 and "ordering" in skipped[0]["reason"]
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "skipped" in out
+
+
+def test_explain_mst_shows_the_cut_formulation_generated_lazily():
+    out = cli("explain", "mst")
+    assert "Σ_{v∈S, w∉S} x_vw ≥ 1" in out and "generated lazily" in out
+    assert "directed cuts from a root" in out  # the adjacent, more amenable formulation
+    assert "lazy families 1" in out
