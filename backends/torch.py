@@ -1,0 +1,552 @@
+"""Stochastic-gradient minimax in torch: gradient descent-ascent and its saddle-point variants.
+
+Sub-solvers (the algorithm): ``simultaneous`` GDA, ``alternating`` GDA (inner player first),
+``extragradient`` (Korpelevich; with Adam this is Gidel et al.'s Extra-Adam) and ``optimistic``
+(optimistic Adam, Daskalakis et al. 2018: θ -= η(2u_t − u_{t−1})). Every player has its own
+learning rate (two time-scales). ``solver_options``:
+
+  steps (1000), optimizer ("adam" | "sgd"), betas ((0.5, 0.999)), lr ({player: lr} overrides),
+  inner_steps ({player: k}, alternating only), lr_decay ("none" | "linear" | "cosine"),
+  average (EMA decay of the iterates, e.g. 0.999; the averaged point is returned), device
+  ("auto" | "cpu" | "cuda"), autocast ("auto": bf16 on CUDA only | "on" | "off"), seed (0),
+  progress (default: stderr is a tty), log_every (50), checkpoint (path), checkpoint_every (500),
+  resume (False), eval_batches (8).
+
+Under ``torchrun`` (WORLD_SIZE > 1) each process samples its own batches and the players'
+gradients are averaged across processes every step (gloo on CPU, NCCL on GPUs), which is what
+DistributedDataParallel does; the result reports ``world_size``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from optmodel.backend import Backend, Capability, SolveOptions
+from optmodel.errors import InputError, ModelError, OptmodelError
+from optmodel.solution import Solution, SolutionStatus, Status, Termination, Verification
+
+if TYPE_CHECKING:
+    import torch
+
+    from optmodel.minimax import Minimax
+    from optmodel.model import Model
+
+_MINIMAX = frozenset({Capability.MINIMAX})
+ALGORITHMS = ("simultaneous", "alternating", "extragradient", "optimistic")
+_DEFAULTS: dict[str, Any] = {
+    "steps": 1000,
+    "optimizer": "adam",
+    "betas": (0.5, 0.999),
+    "eps": 1e-8,
+    "lr": {},
+    "inner_steps": {},
+    "lr_decay": "none",
+    "average": None,
+    "device": "auto",
+    "autocast": "auto",
+    "seed": 0,
+    "progress": None,
+    "log_every": 50,
+    "checkpoint": None,
+    "checkpoint_every": 500,
+    "resume": False,
+    "eval_batches": 8,
+}
+
+
+class TorchMinimax(Backend):
+    name = "torch"
+    description = "stochastic-gradient minimax in torch (GDA, alternating, extragradient, optimistic Adam)"
+    modules = ("torch",)
+    distribution = "torch"
+    subsolvers = {alg: _MINIMAX for alg in ALGORITHMS}
+
+    def why_not(self, model: Model) -> str | None:
+        # Model.requirements() always lists LP (or MIP) for the variable block; a minimax model
+        # has no optmodel variables, so only MINIMAX is asked of this backend.
+        needs = model.requirements()
+        if Capability.MINIMAX not in needs:
+            return f"{self.label} solves minimax models only (an optmodel.minimax.Minimax objective)"
+        if model.num_vars or model.num_rows:
+            return f"{self.label} cannot take optmodel variables or linear constraints next to a minimax objective"
+        extra = needs - {Capability.MINIMAX, Capability.LP}
+        if extra:
+            return f"{self.label} cannot solve {'/'.join(sorted(c.value for c in extra))} models"
+        return None
+
+    def solve(self, model: Model, options: SolveOptions) -> Solution:
+        from optmodel.minimax import Minimax
+
+        game = model.objective.expr if model.objective is not None else None
+        if not isinstance(game, Minimax):
+            raise ModelError("the torch backend solves models whose objective is an optmodel.minimax.Minimax")
+        game.check()
+        outer = game.players[0].sense
+        if outer != model.objective.sense.value[:3]:
+            raise ModelError(
+                f"the model {model.objective.sense.value}s but its outermost player {game.players[0].name!r} "
+                f"{outer}imises; use optmodel.minimax.saddle(model, game)"
+            )
+        opts = dict(_DEFAULTS)
+        unknown = set(options.solver_options) - set(_DEFAULTS)
+        if unknown:
+            raise OptmodelError(f"unknown torch solver options: {', '.join(sorted(unknown))}")
+        opts.update(options.solver_options)
+        import torch
+
+        threads = torch.get_num_threads()
+        trainer = None
+        try:
+            trainer = _Trainer(game, self.subsolver, opts, options)
+            return trainer.run()
+        finally:
+            torch.set_num_threads(threads)
+            if trainer is not None:
+                trainer.close()
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when present (this process's local GPU under torchrun), else CPU."""
+    import torch
+
+    if name not in ("auto", "cpu", "cuda") and not name.startswith("cuda:"):
+        raise InputError(f"unknown device {name!r}; use auto, cpu or cuda")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise OptmodelError("--device cuda was asked for but torch sees no CUDA GPU here")
+        if name == "cuda":
+            name = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+    return torch.device(name)
+
+
+class _Optimizer:
+    """Adam or SGD over one player's tensors, with the optimistic correction as an option.
+
+    Written out (rather than torch.optim) so that the optimistic step and the checkpointed state
+    are explicit; a player has a handful of tensors, so the per-tensor loop is cheap.
+    """
+
+    def __init__(self, params: list[Any], lr: float, kind: str, betas: Any, eps: float, optimistic: bool):
+        import torch
+
+        if kind not in ("adam", "sgd"):
+            raise OptmodelError(f"unknown optimizer {kind!r}; use adam or sgd")
+        self.params, self.lr, self.kind, self.optimistic = params, lr, kind, optimistic
+        self.beta1, self.beta2 = (float(b) for b in betas)
+        self.eps = eps
+        self.t = 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params] if kind == "adam" else []
+        self.prev = [torch.zeros_like(p) for p in params] if optimistic else []
+
+    def step(self, grads: list[Any], scale: float = 1.0) -> None:
+        import torch
+
+        self.t += 1
+        lr = self.lr * scale
+        with torch.no_grad():
+            for i, (p, g) in enumerate(zip(self.params, grads)):
+                if self.kind == "adam":
+                    self.m[i].mul_(self.beta1).add_(g, alpha=1 - self.beta1)
+                    self.v[i].mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+                    mhat = self.m[i] / (1 - self.beta1**self.t)
+                    vhat = self.v[i] / (1 - self.beta2**self.t)
+                    u = mhat / (vhat.sqrt() + self.eps)
+                else:
+                    u = g
+                if self.optimistic:
+                    p.sub_(lr * (2 * u - self.prev[i]))
+                    self.prev[i].copy_(u)
+                else:
+                    p.sub_(lr * u)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "m": [x.cpu() for x in self.m], "v": [x.cpu() for x in self.v],
+                "prev": [x.cpu() for x in self.prev]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.t = int(state["t"])
+        for mine, saved in ((self.m, state["m"]), (self.v, state["v"]), (self.prev, state["prev"])):
+            if len(mine) != len(saved):
+                raise InputError("the checkpoint's optimizer state does not match this optimizer")
+            for x, y in zip(mine, saved):
+                x.copy_(y)
+
+
+class _Diverged(Exception):
+    pass
+
+
+class _Trainer:
+    def __init__(self, game: Minimax, algorithm: str, opts: dict[str, Any], options: SolveOptions):
+        import torch
+        import torch.distributed as dist
+
+        self.game, self.algorithm, self.opts, self.options = game, algorithm, opts, options
+        self.steps = int(opts["steps"])
+        if self.steps < 0:
+            raise InputError("the number of steps must be at least 0")
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.device = resolve_device(str(opts["device"]))
+        self.own_group = False
+        if self.world_size > 1 and not dist.is_initialized():
+            if self.device.type == "cuda":
+                torch.cuda.set_device(self.device)
+            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+            self.own_group = True
+        # Small networks gain nothing from intra-op threads, and on a busy machine the threads'
+        # spinning costs 10-30x (measured); one thread on CPU unless asked otherwise.
+        if options.threads or self.device.type == "cpu":
+            torch.set_num_threads(int(options.threads or 1))
+        autocast = str(opts["autocast"])
+        if autocast not in ("auto", "on", "off"):
+            raise InputError(f"autocast must be auto, on or off, got {autocast!r}")
+        self.amp = autocast == "on" or (autocast == "auto" and self.device.type == "cuda")
+        for p in game.players:
+            for mod in p.modules():
+                mod.to(self.device)
+            for t in p.parameters():
+                if t.device != self.device:
+                    t.data = t.data.to(self.device)
+        self.params = [p.parameters() for p in game.players]
+        self.signs = [1.0 if p.sense == "min" else -1.0 for p in game.players]
+        lrs = dict(opts["lr"] or {})
+        unknown = set(lrs) - {p.name for p in game.players}
+        if unknown:
+            raise OptmodelError(f"learning rates given for unknown players: {', '.join(sorted(unknown))}")
+        self.optimizers = [
+            _Optimizer(ps, float(lrs.get(p.name, p.lr)), str(opts["optimizer"]), opts["betas"], float(opts["eps"]),
+                       algorithm == "optimistic")
+            for p, ps in zip(game.players, self.params)
+        ]
+        self.inner = [int((opts["inner_steps"] or {}).get(p.name, 1)) for p in game.players]
+        self.decay = str(opts["lr_decay"])
+        if self.decay not in ("none", "linear", "cosine"):
+            raise InputError(f"lr_decay must be none, linear or cosine, got {self.decay!r}")
+        self.average = opts["average"]
+        self.ema = [[t.detach().clone() for t in ps] for ps in self.params] if self.average else None
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(int(opts["seed"]) * 1000003 + self.rank)
+        if self.world_size > 1:
+            # Every replica starts from rank 0's parameters, as DistributedDataParallel does.
+            with torch.no_grad():
+                for ps in self.params:
+                    for t in ps:
+                        dist.broadcast(t.data, 0)
+        self.step = 0
+        self.last_checkpoint: tuple[str, int] | None = None
+        self.resumed_from: int | None = None
+        ckpt = opts["checkpoint"]
+        self.checkpoint = None if ckpt is None else str(ckpt)
+        self.every = int(opts["checkpoint_every"])
+        if opts["resume"]:
+            if self.checkpoint is None:
+                raise InputError("resume needs a checkpoint path")
+            self._load(self.checkpoint)
+
+    # --- gradients -------------------------------------------------------------------------------
+    def _batch(self) -> dict[str, Any]:
+        n = self.game.batch_size
+        return {name: s(n, self.generator, self.device) for name, s in self.game.samplers.items()}
+
+    def _value(self, fn: Any, batch: dict[str, Any]) -> Any:
+        import torch
+
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            out = fn(batch)
+        return out.float()
+
+    def _grads(self, who: list[int], batch: dict[str, Any]) -> tuple[dict[int, list[Any]], dict[int, float]]:
+        """Signed gradients (descent directions' negatives) and loss values of players ``who``."""
+        import torch
+
+        grads: dict[int, list[Any]] = {}
+        values: dict[int, Any] = {}
+        shared = [i for i in who if self.game.players[i].objective is None]
+        groups = ([shared] if shared else []) + [[i] for i in who if i not in shared]
+        for group in groups:
+            own = self.game.players[group[0]].objective
+            value = self._value(own or self.game.objective, batch)
+            flat = [t for i in group for t in self.params[i]]
+            gs = torch.autograd.grad(value, flat, allow_unused=True)
+            k = 0
+            for i in group:
+                n = len(self.params[i])
+                grads[i] = [
+                    torch.zeros_like(t) if g is None else g * self.signs[i]
+                    for t, g in zip(self.params[i], gs[k:k + n])
+                ]
+                values[i] = value.detach()
+                k += n
+        if self.world_size > 1:
+            self._all_reduce(who, grads, values)
+        losses = {i: float(values[i]) for i in who}
+        if not all(math.isfinite(v) for v in losses.values()) or not all(
+            bool(torch.isfinite(g).all()) for i in who for g in grads[i]
+        ):
+            bad = ", ".join(f"{self.game.players[i].name} {losses[i]:.4g}" for i in who)
+            raise _Diverged(f"non-finite loss or gradient ({bad})")
+        return grads, losses
+
+    def _all_reduce(self, who: list[int], grads: dict[int, list[Any]], values: dict[int, Any]) -> None:
+        import torch
+        import torch.distributed as dist
+
+        # One bucket per call: the gradients and the loss values, averaged over the processes.
+        parts = [g.reshape(-1) for i in who for g in grads[i]] + [values[i].reshape(1) for i in who]
+        flat = torch.cat(parts)
+        dist.all_reduce(flat)
+        flat /= self.world_size
+        k = 0
+        for i in who:
+            for j, g in enumerate(grads[i]):
+                grads[i][j] = flat[k:k + g.numel()].view_as(g)
+                k += g.numel()
+        for i in who:
+            values[i] = flat[k]
+            k += 1
+
+    def _scale(self) -> float:
+        frac = self.step / max(self.steps, 1)
+        if self.decay == "linear":
+            return max(1.0 - frac, 0.0)
+        if self.decay == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * frac))
+        return 1.0
+
+    def _one_step(self) -> dict[int, float]:
+        import torch
+
+        everyone = list(range(len(self.game.players)))
+        scale = self._scale()
+        if self.algorithm == "alternating":
+            losses: dict[int, float] = {}
+            for i in reversed(everyone):  # the innermost player moves first
+                for _ in range(self.inner[i]):
+                    grads, lv = self._grads([i], self._batch())
+                    self.optimizers[i].step(grads[i], scale)
+                    losses.update(lv)
+            return losses
+        grads, losses = self._grads(everyone, self._batch())
+        if self.algorithm == "extragradient":
+            saved = [[t.detach().clone() for t in ps] for ps in self.params]
+            for i in everyone:
+                self.optimizers[i].step(grads[i], scale)
+            grads, losses = self._grads(everyone, self._batch())
+            with torch.no_grad():
+                for ps, old in zip(self.params, saved):
+                    for t, o in zip(ps, old):
+                        t.copy_(o)
+        for i in everyone:  # simultaneous, optimistic, and extragradient's update from the saved point
+            self.optimizers[i].step(grads[i], scale)
+        return losses
+
+    # --- checkpoints -----------------------------------------------------------------------------
+    def _signature(self) -> list[Any]:
+        return [[p.name, [list(t.shape) for t in ps]] for p, ps in zip(self.game.players, self.params)]
+
+    def _save(self, path: str) -> None:
+        import torch
+
+        if self.rank != 0:
+            return
+        state = {
+            "step": self.step,
+            "algorithm": self.algorithm,
+            "signature": self._signature(),
+            "params": [[t.detach().cpu() for t in ps] for ps in self.params],
+            "buffers": [[b.cpu() for m in p.modules() for b in m.buffers()] for p in self.game.players],
+            "optimizers": [o.state_dict() for o in self.optimizers],
+            "ema": None if self.ema is None else [[t.cpu() for t in ps] for ps in self.ema],
+            "generator": self.generator.get_state(),
+            "history": self.game.history,
+        }
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{path}.tmp{os.getpid()}"
+        torch.save(state, tmp)
+        os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
+        self.last_checkpoint = (path, self.step)
+
+    def _load(self, path: str) -> None:
+        import torch
+
+        if not os.path.exists(path):
+            raise InputError("no checkpoint to resume from", path)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as err:  # a corrupt or foreign file
+            raise InputError(f"not a readable optmodel checkpoint ({err})", path) from err
+        if state.get("signature") != self._signature():
+            raise InputError("the checkpoint was written for other players or parameter shapes", path)
+        if state.get("algorithm") != self.algorithm:
+            raise InputError(f"the checkpoint was written by torch:{state.get('algorithm')}, not "
+                             f"torch:{self.algorithm}", path)
+        with torch.no_grad():
+            for ps, saved in zip(self.params, state["params"]):
+                for t, s in zip(ps, saved):
+                    t.copy_(s)
+            for p, saved in zip(self.game.players, state["buffers"]):
+                for b, s in zip([b for m in p.modules() for b in m.buffers()], saved):
+                    b.copy_(s)
+            if self.ema is not None and state["ema"] is not None:
+                for ps, saved in zip(self.ema, state["ema"]):
+                    for t, s in zip(ps, saved):
+                        t.copy_(s)
+        for o, s in zip(self.optimizers, state["optimizers"]):
+            o.load_state_dict(s)
+        gen_state = state["generator"]
+        if self.rank != 0:  # other replicas continue their own streams, shifted deterministically
+            gen = torch.Generator(device=self.device)
+            gen.manual_seed(int(self.opts["seed"]) * 1000003 + self.rank + 7919 * int(state["step"]))
+            gen_state = gen.get_state()
+        self.generator.set_state(gen_state)
+        self.step = int(state["step"])
+        self.game.history[:] = list(state["history"])
+        self.resumed_from = self.step
+        self.last_checkpoint = (path, self.step)
+
+    # --- the loop --------------------------------------------------------------------------------
+    def run(self) -> Solution:
+        import torch
+        from tqdm import tqdm
+
+        progress = self.opts["progress"]
+        if progress is None:
+            progress = sys.stderr.isatty()
+        progress = bool(progress) and self.rank == 0
+        log_every = max(int(self.opts["log_every"]), 1)
+        names = [p.name for p in self.game.players]
+        start = time.perf_counter()
+        termination, message = Termination.ITERATION_LIMIT, ""
+        losses: dict[int, float] = {}
+        bar = tqdm(total=self.steps, initial=min(self.step, self.steps), file=sys.stderr, disable=not progress,
+                   desc=f"{self.game.name} [{self.algorithm}]", dynamic_ncols=True, leave=False)
+        first = self.step
+        try:
+            while self.step < self.steps:
+                if self.options.time_limit is not None and time.perf_counter() - start > self.options.time_limit:
+                    termination = Termination.TIME_LIMIT
+                    break
+                losses = self._one_step()
+                self._after_step()
+                self.step += 1
+                bar.update(1)
+                if self.step % log_every == 0 or self.step == self.steps:
+                    row = {"step": self.step, **{names[i]: v for i, v in losses.items()}}
+                    self.game.history.append(row)
+                    bar.set_postfix({names[i]: f"{v:.4f}" for i, v in losses.items()}, refresh=False)
+                if self.checkpoint and self.every > 0 and self.step % self.every == 0:
+                    self._save(self.checkpoint)
+        except _Diverged as err:
+            bar.close()
+            where = (f"the last good checkpoint is {self.last_checkpoint[0]} (step {self.last_checkpoint[1]})"
+                     if self.last_checkpoint else "no checkpoint was written (pass a checkpoint path to keep one)")
+            return self._result(
+                Termination.NUMERICAL_ERROR, start, first, losses,
+                f"training diverged at step {self.step + 1}: {err}; {where}. Lower the learning rates "
+                "or resume from the checkpoint with other settings.", values=False)
+        except KeyboardInterrupt:
+            # The step in flight may be half done (extragradient's extrapolation), so no new
+            # checkpoint is written: the last periodic one is the consistent state.
+            bar.close()
+            where = (f"; resume from {self.last_checkpoint[0]} (step {self.last_checkpoint[1]})"
+                     if self.last_checkpoint else "")
+            return self._result(Termination.INTERRUPTED, start, first, losses,
+                                f"interrupted at step {self.step + 1}{where}", values=False)
+        bar.close()
+        if self.checkpoint and self.every > 0 and self.step != (self.last_checkpoint or ("", -1))[1]:
+            self._save(self.checkpoint)
+        if self.ema is not None:
+            with torch.no_grad():
+                for ps, avg in zip(self.params, self.ema):
+                    for t, a in zip(ps, avg):
+                        t.copy_(a)
+        return self._result(termination, start, first, losses, message)
+
+    def _after_step(self) -> None:
+        import torch
+
+        if self.ema is None:
+            return
+        beta = float(self.average)
+        with torch.no_grad():
+            for ps, avg in zip(self.params, self.ema):
+                torch._foreach_lerp_(avg, [t.detach() for t in ps], 1.0 - beta)
+
+    def _evaluate(self) -> float | None:
+        """The shared objective on fresh batches (its own random stream), without gradients."""
+        import torch
+
+        if self.game.objective is None:
+            return None
+        gen = torch.Generator(device=self.device)
+        gen.manual_seed(int(self.opts["seed"]) + 12345)
+        saved, self.generator = self.generator, gen
+        try:
+            with torch.no_grad():
+                vals = [float(self._value(self.game.objective, self._batch()))
+                        for _ in range(max(int(self.opts["eval_batches"]), 1))]
+        finally:
+            self.generator = saved
+        return float(np.mean(vals))
+
+    def _result(self, term: Termination, start: float, first: int, losses: dict[int, float], message: str,
+                values: bool = True) -> Solution:
+        elapsed = time.perf_counter() - start
+        done = self.step - first
+        objective = self._evaluate() if values else None
+        finite = objective is None or math.isfinite(objective)
+        verification = Verification(objective_recomputed=objective, feasible=finite,
+                                    problems=[] if finite else ["the objective is not finite"])
+        if values and not message:
+            message = (f"{self.step} steps of {self.algorithm} gradient descent-ascent; a stochastic-gradient "
+                       "method stops at its step budget: the point is its last (or averaged) iterate.")
+            if term is Termination.TIME_LIMIT:
+                message = f"time limit reached after {self.step} of {self.steps} steps."
+        sol = Solution(
+            status=Status.ERROR,
+            termination=term,
+            solution_status=SolutionStatus.FEASIBLE if values else SolutionStatus.NO_SOLUTION,
+            objective=objective,
+            x=np.zeros(0) if values else None,
+            backend=f"torch:{self.algorithm}",
+            solve_seconds=elapsed,
+            message=message,
+            verification=verification,
+        )
+        sol.stats = {
+            "steps": self.step,
+            "algorithm": self.algorithm,
+            "optimizer": self.opts["optimizer"],
+            "device": str(self.device),
+            "autocast_bf16": self.amp,
+            "world_size": self.world_size,
+            "seconds_per_step": elapsed / done if done else None,
+            "losses": {self.game.players[i].name: v for i, v in losses.items()},
+            "learning_rates": {p.name: o.lr for p, o in zip(self.game.players, self.optimizers)},
+        }
+        if self.resumed_from is not None:
+            sol.stats["resumed_from_step"] = self.resumed_from
+        if self.last_checkpoint:
+            sol.stats["checkpoint"] = {"path": self.last_checkpoint[0], "step": self.last_checkpoint[1]}
+        return sol
+
+    def close(self) -> None:
+        import torch.distributed as dist
+
+        if self.own_group and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
+
+BACKEND = TorchMinimax

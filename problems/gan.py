@@ -1,0 +1,463 @@
+"""The lecture's GAN: maximum likelihood through its Lagrangian, trained by stochastic gradients.
+
+max_θ min_{φ: d_φ > 0}  L(θ, φ) = −(1/n) Σ log d_φ(xᵢ) + (1/n) Σ d_φ(f_θ(zᵢ)),   d_φ = exp(T_φ)
+
+(by weak duality V(θ) ≤ Σ q log q − 1 + L(θ, φ) for every d > 0, with equality at d = q/p_θ).
+``--loss bce`` is the standard non-saturating GAN for comparison. Datasets: ``ring8`` (8 Gaussians,
+σ = 0.02, radius 2), ``grid25`` (5×5 grid at {−4,−2,0,2,4}², σ = 0.05), ``digits`` (scikit-learn's
+8×8 digits) and ``--images DIR``. Metrics as in VEEGAN/PacGAN for the mixtures (2500 samples; a
+sample is high quality within 3σ of its nearest mode; a mode is captured by one such sample), and
+a Gaussian-kernel MMD² against held-out real data, next to the real-vs-real floor, for images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optmodel.backend import SolveOptions
+from optmodel.errors import InputError
+from optmodel.problem import Problem, Report
+
+DATASETS = ("ring8", "grid25", "digits")
+LOSSES = ("lagrangian", "bce")
+ALGORITHMS = ("simultaneous", "alternating", "extragradient", "optimistic")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
+METRIC_SAMPLES = 2500
+
+
+@dataclass
+class Mixture:
+    """A mixture of equal-weight isotropic Gaussians in the plane."""
+
+    name: str
+    modes: np.ndarray  # (k, 2)
+    sigma: float
+
+
+def ring8() -> Mixture:
+    angles = 2 * np.pi * np.arange(8) / 8
+    return Mixture("ring8", 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.02)
+
+
+def grid25() -> Mixture:
+    g = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+    xx, yy = np.meshgrid(g, g, indexing="ij")
+    return Mixture("grid25", np.stack([xx.ravel(), yy.ravel()], axis=1), 0.05)
+
+
+def mixture_sampler(mix: Mixture) -> Any:
+    """Fresh points of the mixture each batch (the data distribution itself, not a finite sample)."""
+    state: dict[str, Any] = {}
+
+    def sample(n: int, generator: Any, device: Any) -> Any:
+        import torch
+
+        key = str(generator.device)
+        if key not in state:
+            state[key] = torch.as_tensor(mix.modes, dtype=torch.float32, device=generator.device)
+        modes = state[key]
+        k = torch.randint(0, modes.shape[0], (n,), generator=generator, device=generator.device)
+        noise = torch.randn(n, 2, generator=generator, device=generator.device) * mix.sigma
+        return (modes[k] + noise).to(device)
+
+    return sample
+
+
+def mixture_metrics(samples: np.ndarray, mix: Mixture) -> dict[str, Any]:
+    """High-quality fraction (within 3σ of the nearest mode) and modes captured (VEEGAN/PacGAN)."""
+    dist = np.linalg.norm(samples[:, None, :] - mix.modes[None, :, :], axis=2)
+    nearest = dist.argmin(axis=1)
+    good = dist[np.arange(len(samples)), nearest] <= 3 * mix.sigma
+    counts = np.bincount(nearest[good], minlength=len(mix.modes))
+    return {
+        "samples": len(samples),
+        "high_quality_fraction": float(good.mean()),
+        "modes_captured": int((counts > 0).sum()),
+        "modes_total": len(mix.modes),
+        "high_quality_per_mode": counts.tolist(),
+    }
+
+
+def gaussian_mmd2(x: np.ndarray, y: np.ndarray, bandwidth: float) -> float:
+    """Unbiased MMD² with the kernel exp(−|a − b|² / (2 h²))."""
+    def k(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+        return np.exp(-np.maximum(sq, 0) / (2 * bandwidth**2))
+
+    kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
+    n, m = len(x), len(y)
+    return float((kxx.sum() - np.trace(kxx)) / (n * (n - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+                 - 2 * kxy.mean())
+
+
+def median_bandwidth(x: np.ndarray) -> float:
+    sq = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    return float(np.sqrt(0.5 * np.median(sq[np.triu_indices(len(x), 1)])))
+
+
+def image_metrics(fake: np.ndarray, real_a: np.ndarray, real_b: np.ndarray) -> dict[str, Any]:
+    """MMD² of generated vs held-out real images, and the real-vs-real floor at the same size."""
+    h = median_bandwidth(real_a)
+    return {
+        "samples": len(fake),
+        "mmd2": gaussian_mmd2(fake, real_b, h),
+        "mmd2_real_floor": gaussian_mmd2(real_a, real_b, h),
+        "bandwidth": h,
+    }
+
+
+def load_digits_data() -> tuple[np.ndarray, int]:
+    from sklearn.datasets import load_digits
+
+    x = load_digits().data.astype(np.float32) / 8.0 - 1.0  # pixels 0..16 -> [-1, 1]
+    return x, 8
+
+
+def load_image_folder(folder: str, size: int) -> tuple[np.ndarray, int]:
+    """Every image in ``folder``, grey, resized to size × size, pixels in [-1, 1]."""
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError("not a folder of images", folder)
+    files = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if len(files) < 4:
+        raise InputError(f"found {len(files)} images ({', '.join(IMAGE_SUFFIXES)}); at least 4 are needed", folder)
+    rows = []
+    for path in files:
+        try:
+            with Image.open(path) as im:
+                im = im.convert("L").resize((size, size), Image.Resampling.BILINEAR)
+                rows.append(np.asarray(im, dtype=np.float32).ravel())
+        except (UnidentifiedImageError, OSError) as err:
+            raise InputError(f"cannot read this image ({err})", path) from err
+    return np.stack(rows) / 127.5 - 1.0, size
+
+
+def mlp(n_in: int, hidden: int, n_out: int, layers: int = 2, out: str | None = None,
+        lipschitz: float | None = None) -> Any:
+    """A ReLU MLP; with ``lipschitz`` every layer is spectrally normalised and the output scaled,
+    so the network is at most that Lipschitz (a bound on the slope of log d)."""
+    import torch
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    def linear(a: int, b: int) -> Any:
+        layer = torch.nn.Linear(a, b)
+        return spectral_norm(layer) if lipschitz else layer
+
+    mods: list[Any] = []
+    width = n_in
+    for _ in range(layers):
+        mods += [linear(width, hidden), torch.nn.ReLU()]
+        width = hidden
+    mods.append(linear(width, n_out))
+    if out == "tanh":
+        mods.append(torch.nn.Tanh())
+    if lipschitz:
+        mods.append(_Scale(float(lipschitz)))
+    return torch.nn.Sequential(*mods)
+
+
+def _Scale(factor: float) -> Any:  # a module made lazily: torch is imported only when used
+    import torch
+
+    class Scale(torch.nn.Module):
+        def __init__(self, factor: float):
+            super().__init__()
+            self.factor = factor
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * self.factor
+
+    return Scale(factor)
+
+
+@dataclass
+class GanSpec:
+    game: Any
+    generator: Any
+    discriminator: Any
+    noise_dim: int
+
+
+def build_game(
+    data_sampler: Any,
+    dim: int,
+    loss: str = "lagrangian",
+    hidden: int = 128,
+    noise_dim: int = 2,
+    lr_g: float = 2e-3,
+    lr_d: float = 1e-3,
+    batch_size: int = 256,
+    image: bool = False,
+    lipschitz: float | None = None,
+) -> GanSpec:
+    """The GAN as a ``Minimax`` spec: generator f_θ, discriminator T_φ, data and noise samplers."""
+    import torch.nn.functional as tnf
+
+    from optmodel.minimax import Minimax, noise_sampler
+
+    G = mlp(noise_dim, hidden, dim, out="tanh" if image else None)
+    T = mlp(dim, hidden, 1, lipschitz=lipschitz)
+    game = Minimax(name=f"gan-{loss}", batch_size=batch_size)
+    game.sampler("data", data_sampler)
+    game.sampler("noise", noise_sampler(noise_dim))
+    if loss == "lagrangian":
+        d = game.positive(T, via="exp", name="d")
+
+        def lagrangian(b: dict[str, Any]) -> Any:
+            # −mean log d(x) + mean d(f_θ(z)); log d = T exactly, so no exp overflows on the data.
+            return -d.log(b["data"]).mean() + d(G(b["noise"])).mean()
+
+        game.objective = lagrangian
+        game.player("generator", G, "max", lr=lr_g)
+        game.player("discriminator", T, "min", lr=lr_d)
+    elif loss == "bce":
+        def value(b: dict[str, Any]) -> Any:  # V = E log σ(D(x)) + E log(1 − σ(D(G(z))))
+            return -tnf.softplus(-T(b["data"])).mean() - tnf.softplus(T(G(b["noise"]))).mean()
+
+        def non_saturating(b: dict[str, Any]) -> Any:  # the generator minimises −E log σ(D(G(z)))
+            return tnf.softplus(-T(G(b["noise"]))).mean()
+
+        game.objective = value
+        game.player("generator", G, "min", lr=lr_g, objective=non_saturating)
+        game.player("discriminator", T, "max", lr=lr_d)
+    else:
+        raise InputError(f"unknown loss {loss!r}; use one of {', '.join(LOSSES)}")
+    return GanSpec(game, G, T, noise_dim)
+
+
+def generate(spec: GanSpec, n: int, seed: int, device: Any = "cpu") -> np.ndarray:
+    import torch
+
+    gen = torch.Generator().manual_seed(seed + 777)
+    z = torch.randn(n, spec.noise_dim, generator=gen).to(device)
+    with torch.no_grad():
+        return spec.generator(z).float().cpu().numpy()
+
+
+def plot_mixture(path: str, fake: np.ndarray, mix: Mixture, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(fake[:, 0], fake[:, 1], s=2, alpha=0.4, label="generated")
+    ax.scatter(mix.modes[:, 0], mix.modes[:, 1], s=30, c="red", marker="x", label="modes")
+    lim = np.abs(mix.modes).max() * 1.5
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_images(path: str, images: np.ndarray, side: int, title: str, columns: int = 8) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = min(len(images), columns * columns)
+    rows = -(-k // columns)
+    grid = np.zeros((rows * (side + 1), columns * (side + 1)))  # separators: paper colour of digits
+    for i in range(k):
+        r, c = divmod(i, columns)
+        grid[r * (side + 1):r * (side + 1) + side, c * (side + 1):c * (side + 1) + side] = \
+            (images[i].reshape(side, side) + 1) / 2
+    fig, ax = plt.subplots(figsize=(5, 5 * rows / columns + 0.4))
+    ax.imshow(grid, cmap="gray_r" if side == 8 else "gray", vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# Defaults of `solve gan`, chosen by benchmarks/gan.py (see benchmarks/README-gan.md).
+DEFAULTS: dict[str, Any] = {
+    "algorithm": "optimistic",
+    "steps": 4000,
+    "lr_g": 2e-3,
+    "lr_d": 1e-3,
+    "batch_size": 256,
+    "hidden": 128,
+    "noise_dim": 2,
+    "average": None,
+    "lr_decay": "linear",
+    "lipschitz": None,
+}
+
+
+def run_gan(
+    dataset: str = "ring8",
+    loss: str = "lagrangian",
+    images: str | None = None,
+    image_size: int = 16,
+    backend: str | None = None,
+    options: SolveOptions | None = None,
+    samples_png: str | None = None,
+    **settings: Any,
+) -> Report:
+    """Build, train and measure a GAN; ``settings`` override ``DEFAULTS`` and pass solver options."""
+    import torch
+
+    from optmodel.minimax import data_sampler, saddle
+    from optmodel.model import Model
+
+    cfg = {**DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
+    if not cfg.get("average"):
+        cfg["average"] = None  # 0 means the last iterate
+    seed = int(cfg.pop("seed", 0))
+    device = cfg.pop("device", "auto")
+    torch.manual_seed(seed)
+    mix: Mixture | None = None
+    if images is not None:
+        data, side = load_image_folder(images, image_size)
+        name = f"images:{Path(images).name}"
+    elif dataset in ("ring8", "grid25"):
+        mix = ring8() if dataset == "ring8" else grid25()
+        name, side = dataset, 0
+    elif dataset == "digits":
+        data, side = load_digits_data()
+        name = "digits"
+    else:
+        raise InputError(f"unknown dataset {dataset!r}; use one of {', '.join(DATASETS)} or --images DIR")
+    if mix is not None:
+        sampler, dim, real_a, real_b = mixture_sampler(mix), 2, None, None
+    else:
+        perm = np.random.default_rng(seed).permutation(len(data))
+        half = len(data) // 2
+        train, held = data[perm[:half]], data[perm[half:]]
+        sampler, dim = data_sampler(train), data.shape[1]
+        m = min(500, len(held), len(train))
+        real_a, real_b = train[:m], held[:m]
+    spec = build_game(sampler, dim, loss, int(cfg.pop("hidden")), int(cfg.pop("noise_dim")),
+                      float(cfg.pop("lr_g")), float(cfg.pop("lr_d")), int(cfg.pop("batch_size")), image=mix is None,
+                      lipschitz=cfg.pop("lipschitz") or None)
+    model = Model(f"gan-{name}")
+    saddle(model, spec.game)
+    algorithm = cfg.pop("algorithm")
+    if backend is None or backend == "torch":
+        backend = f"torch:{algorithm}"  # other names go through as given (and get the capability error)
+    opts = options or SolveOptions()
+    solver_options = {"device": device, "seed": seed, **cfg, **opts.solver_options}
+    opts = SolveOptions(time_limit=opts.time_limit, threads=opts.threads, verbose=opts.verbose,
+                        solver_options=solver_options)
+    sol = model.solve(backend, options=opts)
+    rep = Report(sol)
+    world = int(sol.stats.get("world_size", 1))
+    rep.answer = {"dataset": name, "loss": loss, "world_size": world, "game": spec.game.describe()}
+    if not sol.has_values:
+        rep.answer["metrics"] = None
+        return rep
+    fake = generate(spec, METRIC_SAMPLES if mix is not None else len(real_b), seed,
+                    next(spec.generator.parameters()).device)
+    if mix is not None:
+        metrics = mixture_metrics(fake, mix)
+        rep.lines.append(f"{name}: {metrics['modes_captured']}/{metrics['modes_total']} modes, "
+                         f"{100 * metrics['high_quality_fraction']:.1f}% high-quality samples "
+                         f"(of {METRIC_SAMPLES}; within 3σ = {3 * mix.sigma:g} of a mode)")
+    elif not np.isfinite(fake).all():
+        metrics = {"samples": len(fake), "mmd2": None, "mmd2_real_floor": None}
+    else:
+        metrics = image_metrics(fake, real_a, real_b)
+        rep.lines.append(f"{name}: kernel MMD² {metrics['mmd2']:.4g} (real-vs-real floor "
+                         f"{metrics['mmd2_real_floor']:.4g}, {metrics['samples']} samples)")
+    metrics["seconds"] = sol.solve_seconds
+    rep.answer["metrics"] = metrics
+    rep.lines.append(f"{loss} loss, {sol.backend}, {sol.stats['steps']} steps on {sol.stats['device']} "
+                     f"(world size {world}) in {sol.solve_seconds:.1f}s")
+    if samples_png and int(os.environ.get("RANK", "0")) == 0:
+        title = f"{name}, {loss}, {sol.backend}, {sol.stats['steps']} steps"
+        if mix is not None:
+            plot_mixture(samples_png, fake, mix, title)
+        else:
+            plot_images(samples_png, fake, side, title)
+        rep.answer["samples_png"] = samples_png
+        rep.lines.append(f"samples: {samples_png}")
+    return rep
+
+
+def quiet_other_ranks() -> None:
+    """Under torchrun only rank 0 prints (the CLI prints every process's report otherwise)."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        sys.stdout = open(os.devnull, "w")  # kept open for the life of the process
+
+
+class Gan(Problem):
+    name = "gan"
+    summary = "GAN as the Lagrangian of maximum likelihood (or BCE), trained by stochastic minimax"
+    uses_lp_backends = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--dataset", choices=DATASETS, default="ring8", help="built-in data (default ring8)")
+        parser.add_argument("--images", metavar="DIR", help="train on a folder of images instead (grey, resized)")
+        parser.add_argument("--image-size", type=int, default=16, metavar="S", help="--images resized to S×S")
+        parser.add_argument("--loss", choices=LOSSES, default="lagrangian", help="default: the lecture's Lagrangian")
+        parser.add_argument("--algorithm", choices=ALGORITHMS, default=None,
+                            help=f"minimax algorithm (default {DEFAULTS['algorithm']}; or --backend torch:ALG)")
+        parser.add_argument("--steps", type=int, help=f"training steps (default {DEFAULTS['steps']})")
+        parser.add_argument("--batch-size", type=int, help=f"default {DEFAULTS['batch_size']}")
+        parser.add_argument("--lr-g", type=float, help=f"generator learning rate (default {DEFAULTS['lr_g']:g})")
+        parser.add_argument("--lr-d", type=float, help=f"discriminator learning rate (default {DEFAULTS['lr_d']:g})")
+        parser.add_argument("--optimizer", choices=("adam", "sgd"), help="default adam")
+        parser.add_argument("--average", type=float, metavar="BETA",
+                            help="EMA decay of the iterates, e.g. 0.99 (default: none, the last iterate)")
+        parser.add_argument("--lr-decay", choices=("none", "linear", "cosine"),
+                            help=f"default {DEFAULTS['lr_decay']}")
+        parser.add_argument("--hidden", type=int, help=f"MLP width (default {DEFAULTS['hidden']})")
+        parser.add_argument("--noise-dim", type=int, help=f"default {DEFAULTS['noise_dim']}")
+        parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+        parser.add_argument("--seed", type=int, default=0, help="makes the run deterministic (default 0)")
+        parser.add_argument("--samples", metavar="OUT.png", help="write a PNG of generated samples")
+        parser.add_argument("--checkpoint", metavar="PATH", help="write a checkpoint here (atomically)")
+        parser.add_argument("--checkpoint-every", type=int, default=500, metavar="N", help="steps (default 500)")
+        parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+        parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto",
+                            help="progress bar on stderr (auto: off with --json unless stderr is a tty)")
+
+    def run(self, args: argparse.Namespace, backend: str | None, options: SolveOptions) -> Report:
+        quiet_other_ranks()
+        for flag in ("steps", "batch_size", "hidden", "noise_dim", "image_size", "checkpoint_every"):
+            value = getattr(args, flag)
+            if value is not None and value < (0 if flag == "steps" else 1):
+                raise InputError(f"--{flag.replace('_', '-')} must be positive, got {value}")
+        if args.backend and args.algorithm and ":" in args.backend:
+            raise InputError("give the algorithm once: --algorithm ALG or --backend torch:ALG")
+        if args.progress == "auto":
+            progress = sys.stderr.isatty() or not args.json
+        else:
+            progress = args.progress == "on"
+        extra: dict[str, Any] = {"progress": progress, "checkpoint_every": args.checkpoint_every}
+        if args.checkpoint:
+            extra["checkpoint"] = args.checkpoint
+        if args.resume:
+            if not args.checkpoint:
+                raise InputError("--resume needs --checkpoint PATH")
+            extra["resume"] = True
+        average = args.average
+        if average is not None and not 0 <= average < 1:
+            raise InputError(f"--average must be in [0, 1), got {average}")
+        options.solver_options = {**options.solver_options, **extra}
+        return run_gan(
+            dataset=args.dataset, loss=args.loss, images=args.images, image_size=args.image_size,
+            backend=backend, options=options, samples_png=args.samples,
+            algorithm=args.algorithm, steps=args.steps, batch_size=args.batch_size, lr_g=args.lr_g,
+            lr_d=args.lr_d, optimizer=args.optimizer, average=average,
+            lr_decay=args.lr_decay, hidden=args.hidden, noise_dim=args.noise_dim, device=args.device, seed=args.seed,
+        )
+
+
+PROBLEM = Gan()
