@@ -17,13 +17,16 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from optmodel.backend import SolveOptions
 from optmodel.errors import InputError
 from optmodel.problem import Problem, Report
+
+if TYPE_CHECKING:
+    from optmodel.model import Model
 
 DATASETS = ("ring8", "grid25", "digits")
 LOSSES = ("lagrangian", "bce")
@@ -400,6 +403,26 @@ class Gan(Problem):
     name = "gan"
     summary = "GAN as the Lagrangian of maximum likelihood (or BCE), trained by stochastic minimax"
     uses_lp_backends = False
+    formulation = [
+        "max_θ min_φ L(θ, φ) = −(1/n) Σ_i log d_φ(x_i) + (1/n) Σ_i d_φ(f_θ(z_i)),   d_φ = exp(T_φ) > 0",
+        "(generator f_θ and discriminator T_φ are MLPs; stochastic gradients on sampled batches)",
+    ]
+    adjacent = [
+        "maximum likelihood itself, where p_θ has a density: for every θ the best d is q/p_θ and the bound "
+        "equals V(θ) (checked exactly by geometric-mle --method lagrangian)",
+        "the non-saturating BCE GAN (--loss bce)",
+    ]
+    sizes_help = "hidden units of the generator and discriminator"
+    example_size = 128
+
+    def instance(self, size: int, seed: int = 0) -> Model:
+        from optmodel.minimax import saddle
+        from optmodel.model import Model
+
+        spec = build_game(mixture_sampler(ring8()), 2, hidden=size)
+        model = Model("gan-ring8")
+        saddle(model, spec.game)
+        return model
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--dataset", choices=DATASETS, default="ring8", help="built-in data (default ring8)")

@@ -27,6 +27,7 @@ import numpy as np
 
 from optmodel.backend import SolveOptions
 from optmodel.errors import InputError
+from optmodel.model import Model
 from optmodel.problem import Problem, Report
 from optmodel.solution import Solution, SolutionStatus, Status, Termination
 
@@ -124,9 +125,9 @@ def best_discriminator(s: Sample, p: float) -> np.ndarray:
     return d
 
 
-def solve_convex(s: Sample, options: SolveOptions) -> tuple[float, Solution]:
+def convex_model(s: Sample) -> tuple[Model, Any]:
+    """maximise n·log p + (Σx − n)·log(1 − p) over 0 ≤ p ≤ 1: the log-likelihood, concave in p."""
     import optmodel as om
-    from optmodel.model import Model
 
     m = Model("geometric-mle")
     p = m.var(lb=0, ub=1, name="p")
@@ -134,6 +135,11 @@ def solve_convex(s: Sample, options: SolveOptions) -> tuple[float, Solution]:
         m.maximize(s.n * om.log(p))
     else:
         m.maximize(s.n * om.log(p) + (s.total - s.n) * om.log(1 - p))
+    return m, p
+
+
+def solve_convex(s: Sample, options: SolveOptions) -> tuple[float, Solution]:
+    m, p = convex_model(s)
     sol = m.solve("cvxpy", options=options)
     if not sol.has_values:
         return math.nan, sol
@@ -255,6 +261,20 @@ class GeometricMle(Problem):
     name = "geometric-mle"
     summary = "maximum likelihood of the geometric generator: closed form, convex, gradient, GAN Lagrangian"
     uses_lp_backends = False
+    formulation = [
+        "maximize V(p) = (1/n) Σ_i log p_θ(x_i) = (1/n)(n·log p + (Σx − n)·log(1 − p))   over 0 ≤ p ≤ 1",
+        "(concave in p: a convex program; its closed form is p̂ = n / Σx)",
+    ]
+    adjacent = [
+        "the GAN Lagrangian: V(θ) ≤ const − Σ_x q_x log d(x) + Σ_x p_θ(x) d(x) for every d > 0, with "
+        "equality at d = q/p_θ, so max_θ min_d of the bound is maximum likelihood (--method lagrangian)",
+        "gradient ascent on V through p = sigmoid(w) (--method gradient)",
+    ]
+    sizes_help = "sample size n (p = 0.3)"
+    example_size = 1000
+
+    def instance(self, size: int, seed: int = 0) -> Model:
+        return convex_model(Sample(generate(size, 0.3, seed)))[0]
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         src = parser.add_mutually_exclusive_group(required=True)
