@@ -9,6 +9,7 @@
 2.0
 """
 
+from optmodel.atoms import log
 from optmodel.backend import Backend, Capability, SolveOptions
 from optmodel.canonical import CanonicalForm, Sense
 from optmodel.errors import CapabilityError, InputError, ModelError, OptmodelError
@@ -58,6 +59,7 @@ __all__ = [
     "Status",
     "Termination",
     "Var",
+    "log",
     "read",
     "solve",
     "write",

@@ -127,6 +127,9 @@ class Model:
             if expr.size != 1:
                 raise ModelError(f"the objective must be a scalar, got shape {expr.shape} (use .sum())")
             expr = expr.reshape(())
+        check_sense = getattr(expr, "check_sense", None)
+        if check_sense is not None:  # e.g. a concave objective must be maximised
+            check_sense(sense)
         self.objective = Objective(sense, expr)
         self._canonical = None
 

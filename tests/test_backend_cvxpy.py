@@ -1,0 +1,194 @@
+"""The CVXPY backend against known optima (Netlib, MIPLIB) and HiGHS's duals, per sub-solver."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import data_path, optima
+
+import optmodel as om
+from optmodel.backends.cvxpy import _SOLVERS, Cvxpy, installed_solvers
+from optmodel.errors import CapabilityError
+from optmodel.solution import Status
+
+pytest.importorskip("cvxpy")
+
+NETLIB = sorted(optima("netlib"))
+MIPLIB = sorted(optima("miplib"))
+SUBS = Cvxpy().available_subsolvers()
+LP_SUBS = [s for s in ("highs", "clarabel", "scs", "scip", "scipy", "glop", "pdlp") if s in SUBS]
+MIP_SUBS = [s for s in ("highs", "scip", "scipy") if s in SUBS]
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / max(1.0, abs(b))
+
+
+@pytest.mark.parametrize("sub", LP_SUBS)
+@pytest.mark.parametrize("name", NETLIB)
+def test_netlib_optimum(name: str, sub: str) -> None:
+    sol = om.read(str(data_path("netlib", f"{name}.mps"))).solve(f"cvxpy:{sub}")
+    assert sol.status is Status.OPTIMAL, sol.message
+    assert _rel(sol.objective, optima("netlib")[name]) < 1e-6
+    if om.Capability.DUALS in Cvxpy.subsolvers[sub]:
+        assert sol.verification.duality_gap is not None and sol.verification.duality_gap < 1e-6
+
+
+@pytest.mark.parametrize("sub", MIP_SUBS)
+@pytest.mark.parametrize("name", MIPLIB)
+def test_miplib_optimum(name: str, sub: str) -> None:
+    sol = om.read(str(data_path("miplib", f"{name}.mps"))).solve(f"cvxpy:{sub}")
+    assert sol.status is Status.OPTIMAL, sol.message
+    assert _rel(sol.objective, optima("miplib")[name]) < 1e-6
+    if sub in ("highs", "scip"):  # the solvers whose MIP bound CVXPY exposes
+        assert sol.bound is not None and _rel(sol.bound, sol.objective) < 1e-4
+
+
+def test_default_subsolvers() -> None:
+    lp = om.read(str(data_path("netlib", "afiro.mps")))
+    assert lp.solve("cvxpy").backend == "cvxpy:highs"
+    m = om.Model()
+    p = m.var(lb=0, ub=1)
+    m.maximize(om.log(p) + om.log(1 - p))
+    assert m.solve("cvxpy").backend == "cvxpy:clarabel"
+
+
+# sc50b and kb2 have unique duals (simplex, interior point and PDLP agree on them); afiro's
+# optimal dual face is not a point, so only solvers with HiGHS underneath must match it exactly.
+DUAL_SUBS = ("highs", "clarabel", "scs", "glop", "scipy", "pdlp")
+DUAL_CASES = [(s, n) for s in DUAL_SUBS if s in SUBS for n in ("sc50b", "kb2")]
+DUAL_CASES += [(s, "afiro") for s in ("highs",) if s in SUBS]
+
+
+@pytest.mark.parametrize(("sub", "name"), DUAL_CASES)
+@pytest.mark.parametrize("maximize", [False, True])
+def test_duals_equal_highs(sub: str, name: str, maximize: bool) -> None:
+    """Duals and reduced costs equal HiGHS's; as a maximisation (objective negated) too."""
+    form = om.read(str(data_path("netlib", f"{name}.mps"))).canonical()
+    model, x, rows = om.Model.from_canonical(form)
+    if maximize:
+        model.maximize(x @ (-form.c))
+    ref, sol = model.solve("highs"), model.solve(f"cvxpy:{sub}")
+    assert sol.status is Status.OPTIMAL
+    scale = 1e-6 * max(1.0, float(np.abs(ref.row_duals).max()))
+    np.testing.assert_allclose(sol.dual(rows), ref.dual(rows), atol=scale)
+    np.testing.assert_allclose(sol.reduced_cost(x), ref.reduced_cost(x), atol=scale)
+
+
+def test_ranged_and_equal_rows() -> None:
+    """A ranged row enters twice (its two sides); its dual is the active side's."""
+    m = om.Model()
+    x = m.var(3, lb=0, ub=4)
+    rng = m.add(x[:2].sum().between(1, 3))
+    eq = m.add(x[2] == 2)
+    m.maximize(x @ [1, 2, 5])
+    sol = m.solve("cvxpy:highs")
+    assert sol.status is Status.OPTIMAL and sol.objective == pytest.approx(16)
+    assert sol.dual(rng) == pytest.approx(2) and sol.dual(eq) == pytest.approx(5)
+    np.testing.assert_allclose(sol[x], [0, 3, 2], atol=1e-9)
+
+
+@pytest.mark.parametrize("sub", [s for s in ("highs", "clarabel", "scip", "glop") if s in SUBS])
+def test_infeasible_and_unbounded(sub: str) -> None:
+    m = om.Model()
+    x = m.var(2, lb=0)
+    m.add(x.sum() <= -1)
+    m.minimize(x.sum())
+    assert m.solve(f"cvxpy:{sub}").status is Status.INFEASIBLE
+    m = om.Model()
+    x = m.var(2, lb=0)
+    m.add(x[0] - x[1] <= 1)
+    m.maximize(x.sum())
+    assert m.solve(f"cvxpy:{sub}").status is Status.UNBOUNDED
+
+
+def test_empty_row_outside_bounds_is_infeasible() -> None:
+    m = om.Model()
+    x = m.var(2, lb=0)
+    m.add(0 * x.sum() >= 1)
+    m.minimize(x.sum())
+    assert m.solve("cvxpy").status is Status.INFEASIBLE
+
+
+@pytest.mark.parametrize("sub", [s for s in ("highs", "scip") if s in SUBS])
+def test_time_limit(sub: str) -> None:
+    sol = om.read(str(data_path("miplib", "bell5.mps"))).solve(f"cvxpy:{sub}", time_limit=0.05)
+    assert sol.status is Status.TIME_LIMIT
+    if sol.has_values:
+        assert sol.verification.feasible and sol.objective >= optima("miplib")["bell5"] * (1 - 1e-9)
+
+
+def test_mixed_integer_and_continuous_columns() -> None:
+    """Integer columns live in their own CVXPY variable; values must land in the right columns."""
+    m = om.Model()
+    y = m.var(2, lb=0, ub=10)
+    k = m.var(2, lb=0, ub=10, integer=True)
+    m.add(y + k <= [2.5, 3.7])
+    m.add(k[0] >= 0.5)
+    m.maximize(y @ [1, 0.5] + k @ [1.5, 2])
+    sol = m.solve("cvxpy:highs")
+    ref = m.solve("highs")
+    assert sol.status is Status.OPTIMAL and sol.objective == pytest.approx(ref.objective)
+    np.testing.assert_allclose(sol[k], [2, 3])
+    np.testing.assert_allclose(sol[y], [0.5, 0.7])
+
+
+def test_clarabel_refuses_integers_and_names_the_able() -> None:
+    m = om.Model()
+    x = m.var(2, lb=0, ub=3, integer=True)
+    m.maximize(x.sum())
+    expected = r"cvxpy:clarabel cannot solve mip models; backends that can: .*cvxpy:highs"
+    with pytest.raises(CapabilityError, match=expected):
+        m.solve("cvxpy:clarabel")
+
+
+def test_cheap_availability_agrees_with_cvxpy() -> None:
+    names = installed_solvers()
+    for sub, (solver, _module) in _SOLVERS.items():
+        assert (sub in SUBS) == (solver in names), sub
+
+
+def test_listing_does_not_import_cvxpy() -> None:
+    code = (
+        "import sys; from optmodel.backends.cvxpy import Cvxpy; Cvxpy().available_subsolvers(); "
+        "assert 'cvxpy' not in sys.modules, 'cvxpy imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_presolve_off_retry_tells_unbounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When HiGHS's presolve answers "infeasible or unbounded", the retry without presolve
+    (options passed through CVXPY to HiGHS) must tell which."""
+    from optmodel.backends.cvxpy import _Translation
+
+    real, calls = _Translation.run, []
+
+    def first_undecided(self, solver_name, verbose, kwargs):  # type: ignore[no-untyped-def]
+        retry = kwargs.get("highs_options", {}).get("presolve") == "off"
+        calls.append(retry)
+        status, error = real(self, solver_name, verbose, kwargs)
+        return (status, error) if retry else ("infeasible_or_unbounded", error)
+
+    monkeypatch.setattr(_Translation, "run", first_undecided)
+    m = om.Model()
+    x = m.var(2, lb=0)
+    m.add(x[0] - x[1] <= 1)
+    m.maximize(x.sum())
+    assert m.solve("cvxpy:highs").status is Status.UNBOUNDED
+    assert calls == [False, True]
+
+
+@pytest.mark.parametrize("sub", LP_SUBS)
+def test_time_limit_keyword_is_accepted(sub: str) -> None:
+    """Each sub-solver's own time-limit keyword must be one its solver takes."""
+    sol = om.read(str(data_path("netlib", "afiro.mps"))).solve(f"cvxpy:{sub}", time_limit=60, mip_gap=1e-6)
+    assert sol.status is Status.OPTIMAL, sol.message
+    assert _rel(sol.objective, optima("netlib")["afiro"]) < 1e-6
+
+
+@pytest.mark.parametrize("sub", MIP_SUBS)
+def test_mip_limits_are_accepted(sub: str) -> None:
+    sol = om.read(str(data_path("miplib", "egout.mps"))).solve(f"cvxpy:{sub}", time_limit=60, mip_gap=1e-9)
+    assert sol.status is Status.OPTIMAL, sol.message
+    assert _rel(sol.objective, optima("miplib")["egout"]) < 1e-6
