@@ -12,6 +12,19 @@ from functools import cache
 from optmodel.backend import Backend
 
 
+def get(name: str) -> type[Backend] | None:
+    """The backend class called ``name``, importing only its module when names follow the
+    convention (``fast-tsp`` lives in ``fast_tsp.py``); None when there is no such backend."""
+    try:
+        module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+    except ImportError:
+        module = None
+    cls = getattr(module, "BACKEND", None)
+    if cls is not None and cls.name == name:
+        return cls
+    return discover().get(name)
+
+
 @cache
 def discover() -> dict[str, type[Backend]]:
     found: dict[str, type[Backend]] = {}

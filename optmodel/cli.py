@@ -97,15 +97,18 @@ def cmd_solve(argv: Sequence[str]) -> int:
               "`python -m optmodel solve PROBLEM --help` shows a problem's options.")
         return EXIT_OK
     target, rest = argv[0], list(argv[1:])
-    problems = _problems()
-    if target in problems:
-        rep, as_json = _solve_problem(problems[target], rest)
+    from optmodel.problems import get
+
+    problem = None if target.startswith("-") or Path(target).suffix else get(target)
+    if problem is not None:
+        rep, as_json = _solve_problem(problem, rest)
     elif target.startswith("-"):
         raise OptmodelError("name a problem or a model file first: python -m optmodel solve PROBLEM|FILE ...")
     elif Path(target).suffix or Path(target).exists():
         rep, as_json = _solve_file([target, *rest])
     else:
-        raise OptmodelError(f"unknown problem {target!r}; problems: {', '.join(problems)} (or give an .mps/.lp file)")
+        names = ", ".join(_problems())
+        raise OptmodelError(f"unknown problem {target!r}; problems: {names} (or give an .mps/.lp file)")
     _print_report(rep, as_json)
     sol = rep.solution
     solved = sol is None or sol.status.value not in ("error", "unverified")

@@ -21,13 +21,19 @@ def backend_classes() -> dict[str, type[Backend]]:
     return discover()
 
 
+def backend_class(name: str) -> type[Backend] | None:
+    from optmodel.backends import get
+
+    return get(name)
+
+
 def get_backend(spec: str) -> Backend:
     """``"highs"`` or ``"ortools:glop"`` -> a backend instance; clear errors for unknown names."""
     name, _, sub = spec.partition(":")
-    classes = backend_classes()
-    if name not in classes:
-        raise OptmodelError(f"unknown backend {spec!r}; known backends: {', '.join(sorted(classes))}")
-    cls = classes[name]
+    cls = backend_class(name)
+    if cls is None:
+        known = ", ".join(sorted(backend_classes()))
+        raise OptmodelError(f"unknown backend {spec!r}; known backends: {known}")
     reason = cls.unavailable_reason()
     if reason:
         raise BackendUnavailable(f"backend {name!r} is unavailable: {reason}")
@@ -60,10 +66,10 @@ def choose(model: Model, backend: str | None = None) -> Backend:
             able = capable_backends(model)
             raise CapabilityError(f"{reason}; backends that can: {', '.join(able) or 'none installed'}")
         return chosen
-    classes = backend_classes()
-    order = [n for n in PREFERENCE if n in classes] + sorted(set(classes) - set(PREFERENCE))
-    for name in order:
-        if classes[name].unavailable_reason():
+    # The usual backends first, importing only their modules; then every other one.
+    for name in (*PREFERENCE, *sorted(set(backend_classes()) - set(PREFERENCE))):
+        cls = backend_class(name)
+        if cls is None or cls.unavailable_reason():
             continue
         try:
             return choose(model, name)

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from optmodel.errors import InputError
 
@@ -27,6 +26,8 @@ SUPPORT_EPS = 1e-6
 # --- graph helpers (vectorised) -------------------------------------------------------------
 def component_labels(n: int, u: np.ndarray, v: np.ndarray, keep: np.ndarray | None = None) -> tuple[int, np.ndarray]:
     """Connected components of the graph on ``n`` vertices with edges ``(u, v)[keep]``."""
+    from scipy.sparse.csgraph import connected_components
+
     if keep is not None:
         u, v = u[keep], v[keep]
     g = sp.csr_array((np.ones(u.shape[0]), (u, v)), shape=(n, n))
@@ -54,6 +55,7 @@ def minimum_cut(
     With ``shrink_at``, edges of weight ≥ it are contracted first: no cut lighter than
     ``shrink_at`` can cross them, so the cuts looked for survive and the graph gets much smaller.
     """
+
     import networkx as nx
 
     if shrink_at is not None:

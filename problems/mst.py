@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import breadth_first_order, maximum_flow, minimum_spanning_tree
 
 from optmodel.backend import SolveOptions
 from optmodel.errors import InputError
@@ -55,6 +54,8 @@ def random_graph(n: int, degree: float = 4.0, seed: int = 0, max_weight: int = 1
 
 def kruskal_weight(graph: Graph) -> float:
     """The minimum spanning forest's weight by scipy (the reference answer)."""
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
     g = graph.undirected_simple()
     n = g.num_vertices
     # scipy treats explicit zeros as missing edges: shift weights to keep them, then undo.
@@ -107,6 +108,8 @@ def build_cut(graph: Graph, forest: bool = False, fractional: bool = True) -> tu
 
 def build_directed(graph: Graph, forest: bool = False, fractional: bool = True) -> tuple[Model, Var]:
     """Directed cuts from a root per component: arcs both ways, an arborescence."""
+    from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+
     g = graph
     n = g.num_vertices
     k, groups = _groups(g, forest)
@@ -133,6 +136,7 @@ def build_directed(graph: Graph, forest: bool = False, fractional: bool = True) 
         return sp.csr_array((np.ones(enter.size), (row_of[lh[enter]], enter)), shape=(ids.size, a.size))
 
     def unreached_sets(ya: np.ndarray, eps: float) -> np.ndarray:
+
         keep = ya >= eps
         adj = sp.csr_array((np.ones(int(keep.sum())), (tail[keep], head[keep])), shape=(n, n))
         reached = np.zeros(n, dtype=bool)
@@ -145,6 +149,7 @@ def build_directed(graph: Graph, forest: bool = False, fractional: bool = True) 
         return np.where(reached, -1, lab)
 
     def flow_cuts(ya: np.ndarray) -> sp.csr_array:
+
         cap = sp.csr_array((np.rint(ya * FLOW_SCALE).astype(np.int32), (tail, head)), shape=(n, n))
         cap.sum_duplicates()
         covered = is_root.copy()

@@ -10,11 +10,10 @@ integral and the integrality constraint can be dropped: it is solved as an LP.
 from __future__ import annotations
 
 import argparse
+from collections import deque
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import breadth_first_order
 
 from optmodel.backend import SolveOptions
 from optmodel.errors import InputError
@@ -39,16 +38,28 @@ def build(graph: Graph, source: int, target: int, integer: bool = False) -> tupl
 
 
 def path_from_flow(graph: Graph, flow: np.ndarray, source: int, target: int) -> list[int]:
-    """Vertices of an s-t path inside the support of a unit flow (cycles of zero cost skipped)."""
-    used = flow > 0.5
-    n = graph.num_vertices
-    support = sp.csr_array((np.ones(int(used.sum())), (graph.tail[used], graph.head[used])), shape=(n, n))
-    _, pred = breadth_first_order(support, source, directed=True, return_predecessors=True)
-    if source != target and pred[target] < 0:
+    """Vertices of an s-t path inside the support of a unit flow (cycles of zero cost skipped).
+
+    The support is a path plus, at most, a few zero-cost cycles: a breadth-first search over the
+    used arcs alone is cheap, and avoids loading scipy's graph module on the CLI's hot path.
+    """
+    used = np.flatnonzero(flow > 0.5)
+    successors: dict[int, list[int]] = {}
+    for u, v in zip(graph.tail[used].tolist(), graph.head[used].tolist(), strict=True):
+        successors.setdefault(u, []).append(v)
+    parent = {source: source}
+    queue = deque([source])
+    while queue and target not in parent:
+        u = queue.popleft()
+        for w in successors.get(u, ()):
+            if w not in parent:
+                parent[w] = u
+                queue.append(w)
+    if target not in parent:
         raise ValueError("the flow does not connect the source to the target")
     path = [target]
     while path[-1] != source:
-        path.append(int(pred[path[-1]]))
+        path.append(parent[path[-1]])
     return path[::-1]
 
 
