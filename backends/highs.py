@@ -86,6 +86,8 @@ def _set_options(h: Any, subsolver: str, options: SolveOptions) -> None:
     h.setOptionValue("log_to_console", bool(options.verbose))
     if subsolver != "choose":
         h.setOptionValue("solver", subsolver)
+    if subsolver == "pdlp":  # a first-order method: tighten it to optmodel's 1e-6 verification
+        h.setOptionValue("kkt_tolerance", 1e-9)
     if options.time_limit is not None:
         h.setOptionValue("time_limit", float(options.time_limit))
     if options.mip_gap is not None:

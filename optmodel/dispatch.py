@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
+import numpy as np
+
 from optmodel.backend import Backend, SolveOptions
+from optmodel.canonical import CanonicalForm
 from optmodel.errors import BackendUnavailable, CapabilityError, OptmodelError
 from optmodel.model import Model
-from optmodel.solution import Solution, finalize_status
+from optmodel.solution import Solution, Termination, finalize_status
 from optmodel.verify import verify
 
 # Tried in this order when no backend is named.
@@ -79,6 +83,19 @@ def choose(model: Model, backend: str | None = None) -> Backend:
     raise CapabilityError(f"no installed backend can solve a model that needs {needs}")
 
 
+def _decide_infeasible_or_unbounded(form: CanonicalForm, backend: Backend, opts: SolveOptions, sol: Solution) -> None:
+    """Some solvers only say "infeasible or unbounded": the same model with a zero objective decides.
+    It cannot be unbounded, so "infeasible or unbounded" there means infeasible; and when it is
+    feasible the original was unbounded (with rational data, for MIPs too)."""
+    feasibility = Model.from_canonical(dataclasses.replace(form, c=np.zeros(form.num_cols), offset=0.0))[0]
+    check = type(backend)(backend.subsolver).solve(feasibility, opts)
+    if check.termination is Termination.OPTIMAL:
+        sol.termination = Termination.UNBOUNDED
+    elif check.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
+        sol.termination = Termination.INFEASIBLE
+    sol.solve_seconds += check.build_seconds + check.solve_seconds
+
+
 def solve(model: Model, backend: str | None = None, **options: Any) -> Solution:
     """Solve ``model``; the result is verified independently before it is called optimal."""
     opts = options.pop("options", None) or SolveOptions(**options)
@@ -96,6 +113,8 @@ def solve(model: Model, backend: str | None = None, **options: Any) -> Solution:
     sol.model = model
     sol.backend = sol.backend or chosen.label
     sol.backend_version = sol.backend_version or chosen.version()
+    if form is not None and sol.termination is Termination.INFEASIBLE_OR_UNBOUNDED and not model.families:
+        _decide_infeasible_or_unbounded(form, chosen, opts, sol)
     if form is not None:
         sol.verification = verify(form, sol)
         if model.families:
