@@ -19,16 +19,14 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.backend import Backend, Capability, SolveOptions, solver_output, start_values
+from optmodel.backend import Backend, Capability, SolveOptions, redirect_fd, solver_output, start_values
 from optmodel.errors import CapabilityError, OptmodelError
 from optmodel.solution import Solution, SolutionStatus, Status, Termination
 
@@ -402,24 +400,10 @@ def _scip_int_table(g: Any, key: str) -> Any:
             return g.long_params
 
 
-@contextlib.contextmanager
-def _quiet_stderr(quiet: bool) -> Iterator[None]:
+def _quiet_stderr(quiet: bool) -> contextlib.AbstractContextManager[None]:
     """Discard C-level stderr while ``quiet``: OR-Tools' SCIP prints a spurious event-handler
     error whenever an interrupter is attached, though interruption works."""
-    if not quiet:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
+    return redirect_fd(2, os.devnull if quiet else None)
 
 
 # --- CP-SAT: exact integer scaling -------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -108,11 +109,18 @@ def run(args: list[str]) -> str:
     if "--json" in args and "bench" not in args:
         data = json.loads(text)
         data.pop("verification", None)
-        for key in ("path", "edges", "order", "tour"):
+        for key in ("path", "edges", "tree", "order", "tour"):
             if isinstance(data.get(key), list) and len(data[key]) > 12:
                 data[key] = [*data[key][:6], "...", *data[key][-3:]]
         text = json.dumps(data, indent=1, default=str)
+        # Keep pairs such as [u, v] on one line.
+        text = re.sub(r"\[\s+(-?[\w.]+),\s+(-?[\w.]+)\s+\]", r"[\1, \2]", text)
     return text
+
+
+def _relative(text: str) -> str:
+    """Paths as a reader in the repository root would type them."""
+    return text.replace(str(ROOT) + "/", "").replace(str(ROOT.parent), "..")
 
 
 def main() -> None:
@@ -128,10 +136,13 @@ def main() -> None:
         print(text.splitlines()[0])
         doc.append(text)
         for cmd in commands:
-            shown = "python -m optmodel " + shlex.join(cmd).replace(str(ROOT.parent), "..")
+            shown = "python -m optmodel " + _relative(shlex.join(cmd))
             output = run(cmd)
             print(f"$ {shown}\n{output}\n")
-            doc.append(f"```\n$ {shown}\n{output.replace(str(ROOT.parent), '..')}\n```")
+            doc.append(f"```\n$ {shown}\n{_relative(output)}\n```")
+            for png in (a for a in cmd if a.endswith(".png")):
+                where = Path(args.markdown).resolve().parent if args.markdown else ROOT
+                doc.append(f"![{Path(png).stem}]({os.path.relpath(png, where)})")
     if args.markdown:
         Path(args.markdown).write_text("\n\n".join(doc) + "\n")
 

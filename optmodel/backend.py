@@ -108,22 +108,31 @@ class Backend:
 
 
 @contextlib.contextmanager
-def solver_output(verbose: bool) -> Iterator[None]:
-    """Keep solver libraries' C-level printing off stdout, where ``--json`` output goes.
-
-    With ``verbose`` the solver's log goes to stderr; otherwise it is discarded.
-    """
-    sys.stdout.flush()
-    saved = os.dup(1)
-    target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
+def redirect_fd(fd: int, target: str | int | None) -> Iterator[None]:
+    """Send the C-level file descriptor ``fd`` to ``target`` (a path or another fd) for a while;
+    None leaves it alone. Solver libraries print from C, below Python's sys.stdout/sys.stderr."""
+    if target is None:
+        yield
+        return
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = os.dup(fd)
+    into = os.dup(target) if isinstance(target, int) else os.open(target, os.O_WRONLY)
     try:
-        os.dup2(target, 1)
+        os.dup2(into, fd)
         yield
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os.dup2(saved, fd)
         os.close(saved)
-        os.close(target)
+        os.close(into)
+
+
+def solver_output(verbose: bool) -> contextlib.AbstractContextManager[None]:
+    """Keep solver libraries' printing off stdout, where ``--json`` output goes: with ``verbose``
+    the solver's log goes to stderr, otherwise it is discarded."""
+    return redirect_fd(1, 2 if verbose else os.devnull)
 
 
 def start_values(model: Model, start: Any) -> np.ndarray:
