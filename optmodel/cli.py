@@ -122,7 +122,8 @@ def _print_report(rep: Report, as_json: bool) -> None:
     sol = rep.solution
     if sol is not None:
         obj = "" if sol.objective is None else f"  objective {sol.objective:.10g}"
-        print(f"status {sol.status.value}{obj}  [{sol.backend} {sol.backend_version}, "
+        backend = f"{sol.backend} {sol.backend_version}".strip()
+        print(f"status {sol.status.value}{obj}  [{backend}, "
               f"build {sol.build_seconds:.3f}s, solve {sol.solve_seconds:.3f}s]")
         if sol.gap is not None and sol.bound is not None and sol.status.value != "optimal":
             print(f"bound {sol.bound:.10g}  gap {sol.gap:.3g}")
