@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from optmodel.backend import Backend, Capability, SolveOptions, solver_output, start_values
+from optmodel.errors import OptmodelError
 from optmodel.solution import Solution, SolutionStatus, Status, Termination
 
 if TYPE_CHECKING:
@@ -81,21 +82,28 @@ def pass_model(h: Any, form: CanonicalForm) -> None:
     )
 
 
+def _set(h: Any, key: str, value: Any) -> None:
+    import highspy
+
+    if h.setOptionValue(key, value) == highspy.HighsStatus.kError:
+        raise OptmodelError(f"HiGHS rejected the option {key}={value!r}")
+
+
 def _set_options(h: Any, subsolver: str, options: SolveOptions) -> None:
-    h.setOptionValue("output_flag", bool(options.verbose))
-    h.setOptionValue("log_to_console", bool(options.verbose))
+    _set(h, "output_flag", bool(options.verbose))
+    _set(h, "log_to_console", bool(options.verbose))
     if subsolver != "choose":
-        h.setOptionValue("solver", subsolver)
+        _set(h, "solver", subsolver)
     if subsolver == "pdlp":  # a first-order method: tighten it to optmodel's 1e-6 verification
-        h.setOptionValue("kkt_tolerance", 1e-9)
+        _set(h, "kkt_tolerance", 1e-9)
     if options.time_limit is not None:
-        h.setOptionValue("time_limit", float(options.time_limit))
+        _set(h, "time_limit", float(options.time_limit))
     if options.mip_gap is not None:
-        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        _set(h, "mip_rel_gap", float(options.mip_gap))
     if options.threads is not None:
-        h.setOptionValue("threads", int(options.threads))
+        _set(h, "threads", int(options.threads))
     for key, value in options.solver_options.items():
-        h.setOptionValue(key, value)
+        _set(h, key, value)
 
 
 def _set_start(h: Any, form: CanonicalForm, model: Model, start: Any) -> None:

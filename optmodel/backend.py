@@ -45,6 +45,16 @@ class SolveOptions:
     warm_start: np.ndarray | dict[Any, Any] | None = None  # column values (or {Var: values})
     solver_options: dict[str, Any] = field(default_factory=dict)  # raw, passed through
 
+    def __post_init__(self) -> None:
+        from optmodel.errors import OptmodelError
+
+        if self.time_limit is not None and not self.time_limit >= 0:
+            raise OptmodelError(f"the time limit must be a number of seconds >= 0, got {self.time_limit}")
+        if self.mip_gap is not None and not self.mip_gap >= 0:
+            raise OptmodelError(f"the MIP gap must be >= 0, got {self.mip_gap}")
+        if self.threads is not None and self.threads < 1:
+            raise OptmodelError(f"threads must be at least 1, got {self.threads}")
+
 
 class Backend:
     """Base class of backend translators. Subclasses set the class attributes and ``solve``."""

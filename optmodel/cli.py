@@ -254,6 +254,8 @@ def cmd_bench(argv: Sequence[str]) -> int:
         raise OptmodelError(f"--sizes must be integers separated by commas, got {args.sizes!r}") from None
     if args.repeat < 1:
         raise OptmodelError("--repeat must be at least 1")
+    if min(sizes) < 1:
+        raise OptmodelError(f"--sizes must be positive, got {args.sizes!r}")
     problem = problems[args.problem]
     rows = bench.run(problem, [b.strip() for b in args.backends.split(",") if b.strip()], sizes,
                      repeat=args.repeat, seed=args.seed, time_limit=args.time_limit)

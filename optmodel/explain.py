@@ -112,8 +112,7 @@ def formulation(model: Model) -> tuple[list[str], str]:
         desc = family.description or "constraints returned by a separation oracle"
         lines.append(f"  {family.name}: {desc}   (generated lazily)")
         tex.append(rf"\quad \text{{{family.name}: generated lazily}}")
-    for var, lo, hi in zip(model.variables, lb, ub, strict=True):
-        integer = model._integer[model.variables.index(var)]
+    for var, lo, hi, integer in zip(model.variables, lb, ub, model._integer, strict=True):
         domain = "ℤ" if integer.all() else "ℝ"
         bounds = _bounds_text(lo, hi)
         if domain == "ℤ" and np.all(lo >= 0) and np.all(hi <= 1):

@@ -155,6 +155,8 @@ class Expr:
                 return other * self.const.reshape(self.shape)
             else:
                 raise ModelError("the product of two variable expressions is not linear")
+        if isinstance(other, sp.spmatrix):  # for scipy's matrix type * means a matrix product
+            raise ModelError("use @ for matrix products (A @ x); * is elementwise")
         if sp.issparse(other):
             other = other.toarray()
         w = np.asarray(other, dtype=float)
@@ -180,7 +182,9 @@ class Expr:
             return _left_matmul(A.T if A.ndim == 2 else A, self)
         if self.ndim == 2 and A.ndim in (1, 2):
             m, n = self.shape
-            At = sp.csr_array(A.reshape(n, -1).T if not sp.issparse(A) else A.T)
+            if A.shape[0] != n:
+                raise ModelError(f"an expression of shape {self.shape} cannot multiply a matrix of shape {A.shape}")
+            At = sp.csr_array(A.reshape(n, 1).T if A.ndim == 1 else A.T)
             out = At.shape[0]
             op = sp.kron(sp.eye_array(m, format="csr"), At, format="csr")
             result = Expr(sp.csr_array(op @ self.coef), op @ self.const, (m, out), self.model)

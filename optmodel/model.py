@@ -124,6 +124,8 @@ class Model:
     def _set_objective(self, sense: Sense, expr: Any) -> None:
         if not getattr(expr, "requirement", None):
             expr = as_expr(expr)
+            if expr.model is not None and expr.model is not self:
+                raise ModelError("this objective refers to variables of another model")
             if expr.size != 1:
                 raise ModelError(f"the objective must be a scalar, got shape {expr.shape} (use .sum())")
             expr = expr.reshape(())
@@ -190,6 +192,7 @@ class Model:
         A = sp.csr_array(A)
         A.sum_duplicates()
         A.eliminate_zeros()
+        _check_finite(c, offset, A, row_lower, row_upper, self._lb, self._ub)
         empty = np.zeros(0)
         return CanonicalForm(
             sense=sense,
@@ -257,6 +260,19 @@ class Model:
 
     def __repr__(self) -> str:
         return f"<Model {self.name!r}: {self.num_vars} variables, {self.num_rows} constraints>"
+
+
+def _check_finite(c: np.ndarray, offset: float, A: sp.csr_array, row_lower: np.ndarray, row_upper: np.ndarray,
+                  lb: list[np.ndarray], ub: list[np.ndarray]) -> None:
+    """NaN or infinite data would make every later check meaningless: refuse it here."""
+    if not (np.all(np.isfinite(c)) and np.isfinite(offset)):
+        raise ModelError("the objective has a NaN or infinite coefficient")
+    if not np.all(np.isfinite(A.data)):
+        raise ModelError("a constraint has a NaN or infinite coefficient")
+    if np.isnan(row_lower).any() or np.isnan(row_upper).any():
+        raise ModelError("a constraint has a NaN right-hand side")
+    if any(np.isnan(b).any() for b in (*lb, *ub)):
+        raise ModelError("a variable has a NaN bound")
 
 
 def _labels(v: Var) -> Sequence[str] | None:

@@ -48,7 +48,7 @@ class Problem:
 
     def instance(self, size: int, seed: int = 0) -> Model:
         """A generated instance of the given size (for `bench` and `explain`)."""
-        raise OptmodelError(f"problem {self.name!r} has no generated instances to benchmark")
+        raise OptmodelError(f"problem {self.name!r} has no generated instances (it is stated from data)")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this problem's own command-line options."""

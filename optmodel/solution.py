@@ -121,8 +121,14 @@ class Solution:
             raise ValueError(f"no solution values (status {self.status.value}): {self.message}")
         return self.x
 
+    def _own(self, thing: Any) -> None:
+        owner = getattr(thing, "model", None)
+        if self.model is not None and owner is not None and owner is not self.model:
+            raise ValueError("this expression belongs to another model than the one solved")
+
     def __getitem__(self, expr: Expr) -> np.ndarray | float:
         """Values of a variable or expression, shaped like it."""
+        self._own(expr)
         return expr.value(self._values())
 
     def value(self, expr: Expr) -> np.ndarray | float:
@@ -136,12 +142,16 @@ class Solution:
 
     def dual(self, constraint: Constraint) -> np.ndarray | float:
         """Row duals of a constraint block (d objective / d right-hand side)."""
+        self._own(constraint)
         if self.row_duals is None:
             raise ValueError(f"no duals from backend {self.backend!r} for this model")
         d = self.row_duals[constraint.rows]
         return float(d[0]) if constraint.shape == () else d.reshape(constraint.shape)
 
     def reduced_cost(self, var: Var) -> np.ndarray | float:
+        self._own(var)
+        if not hasattr(var, "columns"):
+            raise ValueError("reduced costs are per variable block: pass the Var (then index the result)")
         if self.reduced_costs is None:
             raise ValueError(f"no reduced costs from backend {self.backend!r} for this model")
         r = self.reduced_costs[var.columns]
@@ -193,6 +203,7 @@ def finalize_status(sol: Solution) -> None:
         sol.status = Status.OPTIMAL if verified else Status.UNVERIFIED
     elif term in _LIMIT_STATUS:
         sol.status = _LIMIT_STATUS[term]
+        verified = v is not None and v.feasible  # an unfinished solve is judged by its point alone
         if sol.x is not None and not verified:
             sol.solution_status = SolutionStatus.INFEASIBLE
     elif term is Termination.INFEASIBLE:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from optmodel.canonical import CanonicalForm
-from optmodel.solution import Solution, Verification
+from optmodel.solution import Solution, Termination, Verification
 
 FEASIBILITY_TOLERANCE = 1e-6
 INTEGRALITY_TOLERANCE = 1e-5
@@ -30,6 +30,7 @@ def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANC
     x = sol.x
     if x is None:
         v.feasible = False
+        v.problems.append("the solver returned no point")
         return v
     if x.shape != (form.num_cols,) or not np.all(np.isfinite(x)):
         v.feasible = False
@@ -41,22 +42,22 @@ def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANC
     if form.is_mip:
         xi = x[form.integrality]
         v.max_integrality_violation = float(np.abs(xi - np.round(xi)).max(initial=0.0))
-    if v.max_bound_violation > tol:
+    if not v.max_bound_violation <= tol:  # written so that NaN fails too
         v.problems.append(f"a variable bound is violated by {v.max_bound_violation:.3g} (relative)")
-    if v.max_row_violation > tol:
+    if not v.max_row_violation <= tol:
         v.problems.append(f"a constraint is violated by {v.max_row_violation:.3g} (relative)")
-    if v.max_integrality_violation > INTEGRALITY_TOLERANCE:
+    if not v.max_integrality_violation <= INTEGRALITY_TOLERANCE:
         v.problems.append(f"an integer variable is fractional by {v.max_integrality_violation:.3g}")
     v.feasible = not v.problems
     recomputed = form.objective_value(x)
     v.objective_recomputed = recomputed
     if sol.objective is not None:
         v.objective_error = abs(sol.objective - recomputed) / (1.0 + abs(recomputed))
-        if v.objective_error > OPTIMALITY_TOLERANCE:
+        if not v.objective_error <= OPTIMALITY_TOLERANCE:
             v.problems.append(
                 f"the solver's objective {sol.objective:.10g} differs from the recomputed {recomputed:.10g}"
             )
-    if sol.row_duals is not None and not form.is_mip:
+    if sol.row_duals is not None and not form.is_mip and sol.termination is Termination.OPTIMAL:
         _check_duals(form, sol, v, recomputed)
     return v
 
@@ -76,14 +77,14 @@ def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: fl
     col_bound = np.where(z > 0, form.col_lower, np.where(z < 0, form.col_upper, 0.0))
     wrong_sign = np.concatenate([np.abs(y[~np.isfinite(row_bound)]), np.abs(z[~np.isfinite(col_bound)])])
     v.max_dual_violation = float(max(stationarity, wrong_sign.max(initial=0.0) / scale))
-    if v.max_dual_violation > OPTIMALITY_TOLERANCE * 10:
+    if not v.max_dual_violation <= OPTIMALITY_TOLERANCE * 10:
         v.problems.append(f"the duals are infeasible by {v.max_dual_violation:.3g}")
         return
     finite_rows, finite_cols = np.isfinite(row_bound), np.isfinite(col_bound)
     dual = float(y[finite_rows] @ row_bound[finite_rows] + z[finite_cols] @ col_bound[finite_cols])
     v.dual_objective = s * dual + form.offset
     v.duality_gap = abs(primal - v.dual_objective) / (1.0 + abs(primal))
-    if v.duality_gap > OPTIMALITY_TOLERANCE:
+    if not v.duality_gap <= OPTIMALITY_TOLERANCE:
         v.problems.append(
             f"the duality gap is {v.duality_gap:.3g} (primal {primal:.10g}, dual {v.dual_objective:.10g})"
         )

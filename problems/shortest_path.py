@@ -21,7 +21,7 @@ from optmodel.expr import Constraint, Var
 from optmodel.graphs import Graph, grid_graph, read_graph
 from optmodel.model import Model
 from optmodel.problem import Problem, Report
-from optmodel.solution import Solution, Status
+from optmodel.solution import Solution, SolutionStatus, Status
 
 
 def build(graph: Graph, source: int, target: int, integer: bool = False) -> tuple[Model, Var, Constraint]:
@@ -84,7 +84,10 @@ def report(graph: Graph, s: int, t: int, x: Var, sol: Solution) -> Report:
         )
         if sol.status is Status.INFEASIBLE_OR_UNBOUNDED:
             sol.message = "Infeasible or unbounded: the target may be unreachable, or a negative cycle exists."
-    if sol.has_values and sol.status in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT):
+    usable = sol.status in (Status.OPTIMAL, Status.FEASIBLE) or (
+        sol.status is Status.TIME_LIMIT and sol.solution_status is SolutionStatus.FEASIBLE
+    )
+    if sol.has_values and usable:
         path = graph.labels(path_from_flow(graph, sol[x], s, t))
         rep.answer = {"path": path, "cost": sol.objective, "arcs": len(path) - 1}
         rep.lines.append(f"shortest path {src} -> {dst}: cost {sol.objective:g}, {len(path) - 1} arcs")
@@ -111,6 +114,8 @@ class ShortestPath(Problem):
     example_size = 10
 
     def instance(self, size: int, seed: int = 0) -> Model:
+        if size < 2:
+            raise InputError(f"a grid needs a side of at least 2, got {size}")
         graph = grid_graph(size, seed=seed)
         return build(graph, 0, graph.num_vertices - 1)[0]
 

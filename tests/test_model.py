@@ -235,3 +235,36 @@ def test_unverified_solution_is_not_called_optimal(monkeypatch):
     sol = m.solve("highs")
     assert sol.status is om.Status.UNVERIFIED
     assert "violated" in sol.message
+
+
+def test_review_findings_are_clear_errors():
+    """Inputs that once gave silent wrong answers now fail loudly."""
+    m = om.Model()
+    x = m.var((2, 3))
+    with pytest.raises(ModelError, match="cannot multiply a matrix of shape"):
+        x @ np.arange(6.0).reshape(2, 3)
+    assert (x @ np.ones((3, 4))).shape == (2, 4)
+    with pytest.raises(ModelError, match="use @"):
+        sp.csr_matrix(np.eye(3)) * m.var(3)
+    other = om.Model()
+    a = other.var(2, lb=0, ub=1)
+    with pytest.raises(ModelError, match="another model"):
+        m.maximize(a.sum())
+    m.minimize(x.sum())
+    m.add(x >= 0)
+    sol = m.solve("highs")
+    with pytest.raises(ValueError, match="another model"):
+        sol[a]
+    bad = om.Model()
+    y = bad.var(2, lb=0, ub=5)
+    bad.maximize(y[0] + np.nan * y[1])
+    with pytest.raises(ModelError, match="NaN or infinite"):
+        bad.solve("highs")
+    with pytest.raises(om.OptmodelError, match="time limit"):
+        m.solve("highs", time_limit=-1)
+    with pytest.raises(om.OptmodelError, match="rejected the option"):
+        m.solve("highs", solver_options={"time_limt": 1})
+    two = om.Model()
+    p, q = two.var(2, name="p"), two.int_var(name="q", lb=0, ub=3)
+    two.minimize(p.sum() + q)
+    assert "q ∈ ℤ^1" in two._repr_html_()
