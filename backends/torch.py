@@ -68,14 +68,12 @@ class TorchMinimax(Backend):
     subsolvers = {alg: _MINIMAX for alg in ALGORITHMS}
 
     def why_not(self, model: Model) -> str | None:
-        # Model.requirements() always lists LP (or MIP) for the variable block; a minimax model
-        # has no optmodel variables, so only MINIMAX is asked of this backend.
         needs = model.requirements()
         if Capability.MINIMAX not in needs:
             return f"{self.label} solves minimax models only (an optmodel.minimax.Minimax objective)"
         if model.num_vars or model.num_rows:
             return f"{self.label} cannot take optmodel variables or linear constraints next to a minimax objective"
-        extra = needs - {Capability.MINIMAX, Capability.LP}
+        extra = needs - {Capability.MINIMAX}
         if extra:
             return f"{self.label} cannot solve {'/'.join(sorted(c.value for c in extra))} models"
         return None

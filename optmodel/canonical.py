@@ -72,10 +72,6 @@ class Names(Sequence[str]):
             for j in range(block[1], block[1] + block[2]):
                 yield self._name(block, j)
 
-    def extended(self, other: Names) -> Names:
-        shift = self._total
-        return Names(self._blocks + [(p, s + shift, n, lab, sc) for p, s, n, lab, sc in other._blocks])
-
 
 @dataclass(eq=False)
 class CanonicalForm:

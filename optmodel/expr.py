@@ -38,11 +38,6 @@ def _with_cols(coef: sp.csr_array, cols: int) -> sp.csr_array:
     return _csr(coef.data, coef.indices, coef.indptr, (coef.shape[0], cols))
 
 
-def _rows(coef: sp.csr_array, index: np.ndarray) -> sp.csr_array:
-    """Select rows (with repetition) of a CSR matrix."""
-    return coef[index]
-
-
 def _is_constant(obj: Any) -> bool:
     return isinstance(obj, (numbers.Number, np.ndarray, np.generic, list, tuple))
 
@@ -88,7 +83,7 @@ class Expr:
 
     def _take(self, index: np.ndarray) -> Expr:
         flat = index.ravel()
-        return Expr(_rows(self.coef, flat), self.const[flat], index.shape, self.model)
+        return Expr(self.coef[flat], self.const[flat], index.shape, self.model)
 
     def _positions(self) -> np.ndarray:
         return np.arange(self.size).reshape(self.shape)

@@ -234,10 +234,7 @@ class _HighsSession(_Session):
         self.form = model.canonical()
         self.h = highspy.Highs()
         hb._set_options(self.h, backend.subsolver, options)
-        if hasattr(hb, "pass_model"):
-            hb.pass_model(self.h, self.form)
-        else:  # the backend's older helper
-            self.h.passModel(hb.to_highs_lp(self.form))
+        hb.pass_model(self.h, self.form)
         self.relaxed = False
         self.options = options
 

@@ -237,17 +237,6 @@ class Model:
 
         return solve(self, backend=backend, **options)
 
-    def summary(self) -> dict[str, Any]:
-        integer = int(sum(int(b.sum()) for b in self._integer))
-        return {
-            "name": self.name,
-            "variables": self.num_vars,
-            "integer_variables": integer,
-            "constraints": self.num_rows,
-            "nonzeros": self.canonical().nnz if self.is_linear else None,
-            "lazy_families": len(self.families),
-        }
-
     def _repr_latex_(self) -> str:
         from optmodel.explain import formulation
 
