@@ -16,19 +16,20 @@ general backend.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.backend import Backend, Capability, SolveOptions
-from optmodel.solution import Solution, SolutionStatus, Status, Termination
+from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
+from optmodel.solution import Termination
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from optmodel.canonical import CanonicalForm
-    from optmodel.model import Model
+    from optmodel.lazy import LazyFamily
 
 _CAPS = frozenset({Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START})
 
@@ -78,81 +79,103 @@ def recognise(form: CanonicalForm) -> tuple[Network | None, str]:
     return Network(tail, head, supply, implied, form.num_rows), ""
 
 
-class Auto(Backend):
+class Auto(Adapter):
     name = "auto"
     description = "network LPs by Dijkstra / min-cost flow with an LP certificate; others to the best backend"
     modules = ("scipy",)
     distribution = "scipy"
     subsolvers = {"auto": _CAPS}
 
-    def solve(self, model: Model, options: SolveOptions) -> Solution:
-        start = time.perf_counter()
-        form = model.canonical()
-        net, reason = recognise(form) if form.sense.sign > 0 else (None, "the objective is maximised")
-        if net is not None:
-            sol, reason = _solve_network(form, net, options)
-            if sol is not None:
-                sol.build_seconds = time.perf_counter() - start - sol.solve_seconds
-                return sol
-        return _delegate(model, options, reason)
+    def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
+        self.form = form
+        self.delegate: Adapter | None = None
+        self.network, reason = recognise(form) if form.sense.sign > 0 else (None, "the objective is maximised")
+        if self.network is not None:
+            self.reason = _network_refusal(form, self.network)
+            if not self.reason:
+                return
+            self.network, reason = None, self.reason
+        self.delegate = _general_adapter(form)
+        self.delegate.load(form, options, families)
+        self.reason = reason
+
+    def run(self, options: SolveOptions) -> RawResult:
+        if self.delegate is not None:
+            raw = self.delegate.run(options)
+            raw.stats["auto"] = f"general backend {self.delegate.label}: {self.reason}"
+            return raw
+        return _solve_network(self.form, self.network)
+
+    def iis(self) -> list[str] | None:
+        return self.delegate.iis() if self.delegate is not None else None
+
+    @property
+    def label(self) -> str:
+        delegate = getattr(self, "delegate", None)
+        return f"auto>{delegate.label}" if delegate is not None else super().label
 
 
-def _delegate(model: Model, options: SolveOptions, reason: str) -> Solution:
-    from optmodel.dispatch import PREFERENCE, choose
-    from optmodel.errors import OptmodelError
-
-    for name in PREFERENCE:
-        try:
-            backend = choose(model, name)
-        except OptmodelError:  # not installed or not capable: try the next one
-            continue
-        sol = backend.solve(model, options)
-        sol.backend = f"auto>{sol.backend or backend.label}"
-        sol.backend_version = backend.version()
-        sol.stats["auto"] = f"general backend: {reason}"
-        return sol
+def _general_adapter(form: CanonicalForm) -> Adapter:
+    """The first preferred LP/MIP adapter that is installed and can take the form."""
+    from optmodel.dispatch import PREFERENCE, backend_class
     from optmodel.errors import CapabilityError
 
+    need = Capability.MIP if form.is_mip else Capability.LP
+    for name in PREFERENCE:
+        cls = backend_class(name)
+        if cls is None or cls is Auto or not issubclass(cls, Adapter) or cls.unavailable_reason():
+            continue
+        for sub, caps in cls.subsolvers.items():
+            if need in caps:
+                return cls(sub)
     raise CapabilityError("auto found no general backend for this model")
 
 
-def _solve_network(form: CanonicalForm, net: Network, options: SolveOptions) -> tuple[Solution | None, str]:
+def _network_refusal(form: CanonicalForm, net: Network) -> str:
+    """Why the network cannot go to a combinatorial algorithm ('' when it can)."""
     c = form.c
+    if _is_shortest_path(form, net):
+        return ""
+    integral = all(np.array_equal(a, np.round(a)) for a in (c, net.supply, form.col_upper[np.isfinite(form.col_upper)]))
+    if not integral:
+        return "a network LP with fractional data (min-cost flow needs integers)"
+    if np.any(c < 0) and not np.all(np.isfinite(form.col_upper)):
+        return "a network LP with negative costs on uncapacitated arcs (possible negative cycles)"
+    return ""
+
+
+def _is_shortest_path(form: CanonicalForm, net: Network) -> bool:
     sources = np.flatnonzero(net.supply > 0)
-    uncapacitated = np.all(np.isinf(form.col_upper))
-    if (
-        uncapacitated
-        and np.all(c >= 0)
+    return bool(
+        np.all(np.isinf(form.col_upper))
+        and np.all(form.c >= 0)
         and sources.size == 1
         and net.supply[sources[0]] == 1
         and np.count_nonzero(net.supply) == 2
-    ):
-        return _shortest_path(form, net, int(sources[0]), int(np.flatnonzero(net.supply < 0)[0])), ""
-    integral = all(np.array_equal(a, np.round(a)) for a in (c, net.supply, form.col_upper[np.isfinite(form.col_upper)]))
-    if not integral:
-        return None, "a network LP with fractional data (min-cost flow needs integers)"
-    if np.any(c < 0) and not np.all(np.isfinite(form.col_upper)):
-        return None, "a network LP with negative costs on uncapacitated arcs (possible negative cycles)"
-    return _min_cost_flow(form, net), ""
+    )
 
 
-def _shortest_path(form: CanonicalForm, net: Network, s: int, t: int) -> Solution:
+def _solve_network(form: CanonicalForm, net: Network) -> RawResult:
+    if _is_shortest_path(form, net):
+        s, t = int(np.flatnonzero(net.supply > 0)[0]), int(np.flatnonzero(net.supply < 0)[0])
+        return _shortest_path(form, net, s, t)
+    return _min_cost_flow(form, net)
+
+
+def _shortest_path(form: CanonicalForm, net: Network, s: int, t: int) -> RawResult:
     from scipy.sparse.csgraph import dijkstra
 
-    start = time.perf_counter()
     n = net.num_nodes
     c = form.c
     # Dijkstra on the reversed graph gives distances *to* t, and a tree pointing towards t.
     arcs = _cheapest(net.tail, net.head, c)
     graph = _graph(net.head[arcs], net.tail[arcs], c[arcs], n)
     dist, pred = dijkstra(graph, indices=t, return_predecessors=True)
-    elapsed = time.perf_counter() - start
-    sol = Solution(Status.ERROR, Termination.OPTIMAL, SolutionStatus.OPTIMAL, solve_seconds=elapsed)
-    sol.stats["method"] = "dijkstra"
+    raw = RawResult(Termination.OPTIMAL, stats={"method": "dijkstra"})
     if not np.isfinite(dist[s]):
-        sol.termination, sol.solution_status = Termination.INFEASIBLE, SolutionStatus.NO_SOLUTION
-        sol.stats["infeasibility"] = "no path: the vertices that can reach the target exclude the source"
-        return sol
+        raw.termination = Termination.INFEASIBLE
+        raw.stats["infeasibility"] = "no path: the vertices that can reach the target exclude the source"
+        return raw
     # Walk s -> t along the predecessor tree (pred points towards t on the reversed graph).
     arc_of = sp.csr_array((arcs + 1, (net.tail[arcs], net.head[arcs])), shape=(n, n))
     x = np.zeros(form.num_cols)
@@ -163,13 +186,8 @@ def _shortest_path(form: CanonicalForm, net: Network, s: int, t: int) -> Solutio
         v = w
     potential = np.where(np.isfinite(dist), dist, dist[np.isfinite(dist)].max())
     y = potential[: net.num_rows] - (potential[-1] if net.implied else 0.0)
-    sol.x = x
-    sol.objective = float(c @ x + form.offset)
-    sol.bound = sol.objective
-    sol.row_duals = y
-    sol.reduced_costs = c - form.A.T @ y
-    sol.solve_seconds = time.perf_counter() - start
-    return sol
+    raw.x, raw.row_duals, raw.reduced_costs = x, y, c - form.A.T @ y
+    return raw
 
 
 def _cheapest(tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -190,11 +208,10 @@ def _graph(tail: np.ndarray, head: np.ndarray, cost: np.ndarray, n: int) -> sp.c
     return sp.csr_array((cost[order].astype(float), head[order], indptr), shape=(n, n))
 
 
-def _min_cost_flow(form: CanonicalForm, net: Network) -> Solution:
+def _min_cost_flow(form: CanonicalForm, net: Network) -> RawResult:
     from ortools.graph.python import min_cost_flow
     from scipy.sparse.csgraph import bellman_ford
 
-    start = time.perf_counter()
     n, m = net.num_nodes, form.num_cols
     big = int(np.abs(net.supply).sum())  # no arc carries more than the total supply in a cycle-free flow
     capacity = np.where(np.isfinite(form.col_upper), form.col_upper, big).astype(np.int64)
@@ -202,14 +219,13 @@ def _min_cost_flow(form: CanonicalForm, net: Network) -> Solution:
     flow.add_arcs_with_capacity_and_unit_cost(net.tail, net.head, capacity, form.c.astype(np.int64))
     flow.set_nodes_supplies(np.arange(n), net.supply.astype(np.int64))
     status = flow.solve()
-    sol = Solution(Status.ERROR, Termination.ERROR, SolutionStatus.NO_SOLUTION)
-    sol.stats["method"] = "min-cost-flow"
+    raw = RawResult(Termination.ERROR, stats={"method": "min-cost-flow"})
     if status in (flow.INFEASIBLE, flow.UNBALANCED):
-        sol.termination = Termination.INFEASIBLE
-        return sol
+        raw.termination = Termination.INFEASIBLE
+        return raw
     if status != flow.OPTIMAL:
-        sol.message = f"OR-Tools min-cost flow stopped with status {status}"
-        return sol
+        raw.message = f"OR-Tools min-cost flow stopped with status {status}"
+        return raw
     x = flow.flows(np.arange(m)).astype(float)
     # Potentials: shortest distances in the residual graph from a virtual root (no negative cycles
     # at an optimum), so every residual arc has non-negative reduced cost.
@@ -223,14 +239,9 @@ def _min_cost_flow(form: CanonicalForm, net: Network) -> Solution:
     dist = bellman_ford(_graph(tails[keep], heads[keep], costs[keep], n + 1), indices=root)
     y = -dist[:n]
     y = y[: net.num_rows] - (y[-1] if net.implied else 0.0)
-    sol.termination, sol.solution_status = Termination.OPTIMAL, SolutionStatus.OPTIMAL
-    sol.x = x
-    sol.objective = float(form.c @ x + form.offset)
-    sol.bound = sol.objective
-    sol.row_duals = y
-    sol.reduced_costs = form.c - form.A.T @ y
-    sol.solve_seconds = time.perf_counter() - start
-    return sol
+    raw.termination = Termination.OPTIMAL
+    raw.x, raw.row_duals, raw.reduced_costs = x, y, form.c - form.A.T @ y
+    return raw
 
 
 BACKEND = Auto

@@ -2,17 +2,24 @@
 
 Rows are given once each, except ranged rows: equal rows as one ``A_eq @ x == b`` block, rows with
 a finite upper bound as ``A_up @ x <= u``, rows with a finite lower bound as ``A_lo @ x >= l`` (so
-only ranged rows appear twice). Integer columns live in a separate ``cp.Variable(integer=True)``
-block; ``A`` is split by columns accordingly. Column bounds are vector constraints, whose duals
-give the reduced costs.
+only ranged rows appear twice); rows without variables are left out (dual 0). Integer columns live
+in a separate ``cp.Variable(integer=True)`` block; ``A`` is split by columns accordingly. Column
+bounds are vector constraints, whose duals give the reduced costs.
 
 The problem is always posed as ``minimize(sign * objective)``; duals are converted to HiGHS's
-convention (``c = Aᵀy + z``, ``y = d objective / d active row bound``) from that.
+convention (``c = Aᵀy + z``, ``y = d objective / d active row bound``) from that. ``load`` runs
+CVXPY's reductions (``get_problem_data``); ``run`` calls the solver and unpacks its answer, so that
+the solver's own results (HiGHS's model status and info, SCIP's status and model) are read too.
+
+Ctrl-C: the solver call runs in optmodel's worker thread, with the solver's cancel call for HiGHS
+and SCIP (see ``_interfaces``). CVXPY's other interfaces create their solver inside one method and
+never expose it: they are abandoned after the first Ctrl-C (status ``interrupted``, no point).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import time
 import warnings
 from functools import cache
@@ -21,63 +28,57 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.backend import Backend, Capability, SolveOptions, solver_output
+from optmodel.backend import Adapter, Capability, RawResult, SolveOptions, solver_output
+from optmodel.interrupt import run_in_worker, stop_requested
 from optmodel.solution import Solution, SolutionStatus, Status, Termination
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from optmodel.atoms import LogExpr
     from optmodel.canonical import CanonicalForm
+    from optmodel.lazy import LazyFamily
     from optmodel.model import Model
 
 _LP, _MIP, _DUALS, _CONVEX = Capability.LP, Capability.MIP, Capability.DUALS, Capability.CONVEX
 
 # sub-solver -> (cvxpy solver name, Python module cvxpy imports for it)
 _SOLVERS: dict[str, tuple[str, str]] = {
-    "highs": ("HIGHS", "highspy"),
-    "clarabel": ("CLARABEL", "clarabel"),
-    "scs": ("SCS", "scs"),
-    "scip": ("SCIP", "pyscipopt"),
-    "scipy": ("SCIPY", "scipy"),
-    "glop": ("GLOP", "ortools"),
-    "pdlp": ("PDLP", "ortools"),
-    "ecos": ("ECOS", "ecos"),
-    "glpk": ("GLPK", "cvxopt"),
-    "glpk_mi": ("GLPK_MI", "cvxopt"),
-    "cbc": ("CBC", "cylp"),
-    "gurobi": ("GUROBI", "gurobipy"),
+    "highs": ("HIGHS", "highspy"), "clarabel": ("CLARABEL", "clarabel"), "scs": ("SCS", "scs"),
+    "scip": ("SCIP", "pyscipopt"), "scipy": ("SCIPY", "scipy"), "glop": ("GLOP", "ortools"),
+    "pdlp": ("PDLP", "ortools"), "ecos": ("ECOS", "ecos"), "glpk": ("GLPK", "cvxopt"),
+    "glpk_mi": ("GLPK_MI", "cvxopt"), "cbc": ("CBC", "cylp"), "gurobi": ("GUROBI", "gurobipy"),
     "mosek": ("MOSEK", "mosek"),
-}
+}  # fmt: skip
 
 
-def _time_limit_options(sub: str, seconds: float) -> dict[str, Any]:
-    """The solver-specific keyword for a time limit (ECOS and GLPK have none through CVXPY)."""
-    return {
-        "highs": {"time_limit": seconds},
-        "clarabel": {"time_limit": seconds},
-        "scs": {"time_limit_secs": seconds},
-        "scip": {"scip_params": {"limits/time": seconds}},
-        "scipy": {"scipy_options": {"time_limit": seconds}},
-        "glop": {"time_limit_sec": seconds},
-        "pdlp": {"time_limit_sec": seconds},
-        "cbc": {"maximumSeconds": max(1, round(seconds))},
-        "gurobi": {"TimeLimit": seconds},
-        "mosek": {"mosek_params": {"MSK_DPAR_OPTIMIZER_MAX_TIME": seconds}},
-    }.get(sub, {})
+# sub-solver -> its (time limit, MIP gap) options through CVXPY; "a/b" is the option b inside the
+# dict option a (ECOS and GLPK take no time limit through CVXPY).
+_LIMITS: dict[str, tuple[str | None, str | None]] = {
+    "highs": ("time_limit", "mip_rel_gap"), "clarabel": ("time_limit", None), "scs": ("time_limit_secs", None),
+    "scip": ("scip_params/limits/time", "scip_params/limits/gap"), "glop": ("time_limit_sec", None),
+    "scipy": ("scipy_options/time_limit", "scipy_options/mip_rel_gap"), "pdlp": ("time_limit_sec", None),
+    "cbc": ("maximumSeconds", "allowableFractionGap"), "gurobi": ("TimeLimit", "MIPGap"),
+    "mosek": ("mosek_params/MSK_DPAR_OPTIMIZER_MAX_TIME", None),
+}  # fmt: skip
 
 
-def _gap_options(sub: str, gap: float) -> dict[str, Any]:
-    return {
-        "highs": {"mip_rel_gap": gap},
-        "scip": {"scip_params": {"limits/gap": gap}},
-        "scipy": {"scipy_options": {"mip_rel_gap": gap}},
-        "gurobi": {"MIPGap": gap},
-        "cbc": {"allowableFractionGap": gap},
-    }.get(sub, {})
+def _option(path: str | None, value: Any) -> dict[str, Any]:
+    if path is None:
+        return {}
+    outer, _, inner = path.partition("/")
+    return {outer: {inner: value}} if inner else {outer: value}
 
 
-# Tighter than the solvers' defaults so that answers pass optmodel's 1e-6 check.
+# Tighter than the solvers' defaults so that answers pass optmodel's 1e-6 check. SCS stops on
+# residuals relative to the largest entries of the data: a row with a small bound next to large ones
+# (kb2) needs eps_rel <= 2e-10 to be met to 1e-6. Below eps_rel 1e-9 some LPs stall (share2b ends
+# at max_iters as "optimal_inaccurate", judged by the check), and below eps_abs 1e-9 SCS drifts
+# along an unbounded optimal face (x + y >= 2 over free x, y). Clarabel's point on a log objective
+# is as accurate as about the square root of its feasibility tolerance; the KKT check needs 1e-6.
 _ACCURACY: dict[str, dict[str, Any]] = {
-    "scs": {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 200_000},
-    "clarabel": {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10},
+    "scs": {"eps_abs": 1e-9, "eps_rel": 1e-10, "max_iters": 50_000},
+    "clarabel": {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12},
 }
 
 
@@ -105,11 +106,27 @@ def installed_solvers() -> frozenset[str]:
     return frozenset(cp.installed_solvers())
 
 
-class Cvxpy(Backend):
+# The solver's own statuses where CVXPY's are coarser: HiGHS's model status (CVXPY says
+# "user_limit" for every limit) and SCIP's (CVXPY says "optimal_inaccurate" at a time limit and
+# "solver_error" at one without incumbent). SCIP's "gaplimit" is optimal to the requested gap, as
+# HiGHS's kOptimal is.
+_NATIVE = {
+    "kTimeLimit": Termination.TIME_LIMIT, "kIterationLimit": Termination.ITERATION_LIMIT,
+    "kUnboundedOrInfeasible": Termination.INFEASIBLE_OR_UNBOUNDED,
+    "kInterrupt": Termination.INTERRUPTED, "timelimit": Termination.TIME_LIMIT,
+    "userinterrupt": Termination.INTERRUPTED, "gaplimit": Termination.OPTIMAL, "memlimit": Termination.ERROR,
+    **dict.fromkeys(("kSolutionLimit", "kObjectiveBound", "kObjectiveTarget", "nodelimit", "totalnodelimit",
+                     "stallnodelimit", "sollimit", "bestsollimit", "restartlimit"), Termination.OTHER),
+}  # fmt: skip
+
+
+class Cvxpy(Adapter):
     name = "cvxpy"
     description = "CVXPY modelling layer: LP/MIP and convex (log) objectives, many solvers"
     modules = ("cvxpy",)
     distribution = "cvxpy"
+    # WARM_START only where CVXPY hands the variables' values to the solver (its GUROBI interface);
+    # the others ignore them (HiGHS and SCS reuse only an earlier solve of the same CVXPY problem).
     subsolvers = {
         "highs": frozenset({_LP, _MIP, _DUALS}),
         "clarabel": frozenset({_LP, _CONVEX, _DUALS}),
@@ -122,14 +139,14 @@ class Cvxpy(Backend):
         "glpk": frozenset({_LP, _DUALS}),
         "glpk_mi": frozenset({_LP, _MIP}),
         "cbc": frozenset({_LP, _MIP}),
-        "gurobi": frozenset({_LP, _MIP, _DUALS}),
+        "gurobi": frozenset({_LP, _MIP, _DUALS, Capability.WARM_START}),
         "mosek": frozenset({_LP, _MIP, _CONVEX, _DUALS}),
     }
 
     def available_subsolvers(self) -> list[str]:
         """Sub-solvers whose Python package is importable; checked without importing CVXPY.
 
-        ``solve`` then confirms with ``cvxpy.installed_solvers()``.
+        ``load`` then confirms with ``cvxpy.installed_solvers()``.
         """
         return [s for s in self.subsolvers if _importable(_SOLVERS[s][1])]
 
@@ -139,7 +156,10 @@ class Cvxpy(Backend):
             return f"{self.label} is unavailable: {_SOLVERS[self.subsolver][1]} is not installed"
         return reason
 
-    def solve(self, model: Model, options: SolveOptions) -> Solution:
+    def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
+        self._load(form, options)
+
+    def _load(self, form: CanonicalForm, options: SolveOptions, log_objective: LogExpr | None = None) -> None:
         solver_name = _SOLVERS[self.subsolver][0]
         if solver_name not in installed_solvers():
             from optmodel.errors import BackendUnavailable
@@ -148,59 +168,75 @@ class Cvxpy(Backend):
                 f"{self.label} is unavailable: CVXPY does not list {solver_name} among its installed "
                 f"solvers ({', '.join(sorted(installed_solvers()))})"
             )
-        log_objective = None
-        if model.is_linear:
-            form = model.canonical()
-        else:
-            from optmodel.atoms import check_objective, constraint_form
+        solver = _cancellable(self.subsolver)
+        self.cancel = solver.cancel if solver is not None else None
+        self.translation = _Translation(form, log_objective)
+        if options.warm_start is not None:
+            self.translation.set_start(options.warm_start)
+        self.translation.compile(solver or solver_name, self._solver_kwargs(options))
 
-            log_objective = check_objective(model)
-            form = constraint_form(model)
-        with solver_output(options.verbose):
-            start = time.perf_counter()
-            built = _Translation(form, log_objective)
-            kwargs = self._solver_kwargs(options)
-            build = time.perf_counter() - start
-            start = time.perf_counter()
-            status, error = built.run(solver_name, options.verbose, kwargs)
-            exact = self._without_presolve(status, form, kwargs)
-            if exact is not None:
-                status, error = built.run(solver_name, options.verbose, exact)
-            elapsed = time.perf_counter() - start
-        sol = built.solution(status, error, options, _DUALS in self.capabilities, elapsed)
-        if log_objective is not None:
-            _verify_convex(model, form, log_objective, sol)
-        sol.build_seconds, sol.solve_seconds = build, elapsed
-        sol.backend = self.label
+    def run(self, options: SolveOptions) -> RawResult:
+        t = self.translation
+        status, results, error = t.solve(options.verbose, self.cancel)
+        native = _native_status(results)
+        term = _termination(status, native, options)
+        if self.subsolver == "glop" and term is Termination.INFEASIBLE and t.log_objective is None:
+            # OR-Tools' MPSolver reports Glop's "infeasible or unbounded" (from its presolve) as
+            # infeasible: only the feasibility problem tells which.
+            term = Termination.INFEASIBLE_OR_UNBOUNDED
+        raw = RawResult(term)
+        if native not in _NATIVE and (error or status.endswith("_inaccurate")):
+            raw.message = f"CVXPY: {error}" if error else f"CVXPY reported {status!r}"
+        if status in ("optimal", "optimal_inaccurate", "user_limit") and _has_point(results):
+            t.answer(raw, duals=_DUALS in self.capabilities)
+        if t.form.is_mip and results is not None:
+            raw.bound = t.bound(results)
+        return raw
+
+    def solve(self, model: Model, options: SolveOptions) -> Solution:
+        """A log objective over the model's linear constraints (verified by the objective kind)."""
+        from optmodel.atoms import check_objective, constraint_form
+        from optmodel.reductions import invert, prepare
+        from optmodel.solving import trivial
+
+        objective = check_objective(model)
+        _, form, chain = prepare(constraint_form(model))  # normalised as LP/MIP forms are
+        raw = trivial(form, constrained_elsewhere=True)  # contradictory bounds, impossible empty rows
+        if raw is None:
+            with solver_output(options.verbose):
+                start = time.perf_counter()
+                self._load(form, options, objective)
+                loaded = time.perf_counter()
+                raw = self.run(options)
+            raw.build_seconds, raw.solve_seconds = loaded - start, time.perf_counter() - loaded
+        raw = invert(chain, raw)
+        term = raw.termination
+        final = (Termination.OPTIMAL, Termination.INFEASIBLE, Termination.UNBOUNDED)
+        if stop_requested() and term not in final and term is not Termination.INFEASIBLE_OR_UNBOUNDED:
+            term = Termination.INTERRUPTED
+        sol = Solution(
+            Status.ERROR, term, SolutionStatus.NO_SOLUTION, message=raw.message, stats=raw.stats,
+            build_seconds=raw.build_seconds, solve_seconds=raw.solve_seconds, backend=self.label, model=model,
+        )  # fmt: skip
+        if raw.x is not None:
+            sol.x = raw.x
+            sol.objective = raw.objective if raw.objective is not None else float(objective.value(raw.x))
+            sol.solution_status = SolutionStatus.OPTIMAL if term is Termination.OPTIMAL else SolutionStatus.FEASIBLE
+            if term is Termination.OPTIMAL and raw.row_duals is not None:
+                sol.row_duals, sol.reduced_costs, sol.bound = raw.row_duals, raw.reduced_costs, sol.objective
         return sol
-
-    def _without_presolve(self, status: str, form: CanonicalForm, kwargs: dict[str, Any]) -> dict[str, Any] | None:
-        """Options for a second solve when a presolve left infeasible vs unbounded open, else None.
-
-        HiGHS says "infeasible or unbounded"; GLOP (through OR-Tools' MPSolver) says "infeasible"
-        for unbounded LPs too. Without presolve both tell which.
-        """
-        if form.is_mip:
-            return None
-        if self.subsolver == "highs" and status == "infeasible_or_unbounded":
-            # Through highs_options: a plain ``solver=`` keyword would be CVXPY's own argument.
-            exact = {**kwargs.get("highs_options", {}), "presolve": "off", "solver": "simplex"}
-            return {**kwargs, "highs_options": exact}
-        if self.subsolver == "glop" and status == "infeasible" and "parameters_proto" not in kwargs:
-            from ortools.glop import parameters_pb2
-
-            return {**kwargs, "parameters_proto": parameters_pb2.GlopParameters(use_preprocessing=False)}
-        return None
 
     def _solver_kwargs(self, options: SolveOptions) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         parts = [_ACCURACY.get(self.subsolver, {})]
         if self.subsolver == "pdlp":
             parts.append({"parameters_proto": _pdlp_accuracy()})
-        if options.time_limit is not None:
-            parts.append(_time_limit_options(self.subsolver, float(options.time_limit)))
+        time_key, gap_key = _LIMITS.get(self.subsolver, (None, None))
+        if options.time_limit is not None:  # CBC takes whole seconds
+            seconds = float(options.time_limit)
+            parts.append(_option(time_key, max(1, round(seconds)) if self.subsolver == "cbc" else seconds))
         if options.mip_gap is not None:
-            parts.append(_gap_options(self.subsolver, float(options.mip_gap)))
+            parts.append(_option(gap_key, float(options.mip_gap)))
         if options.threads is not None and self.subsolver == "highs":
             parts.append({"threads": int(options.threads)})
         parts.append(options.solver_options)
@@ -216,221 +252,293 @@ class Cvxpy(Backend):
 class _Translation:
     """The CVXPY problem for a canonical form (plus an optional log objective)."""
 
-    def __init__(self, form: CanonicalForm, log_objective: Any = None):
+    def __init__(self, form: CanonicalForm, log_objective: LogExpr | None = None):
         import cvxpy as cp
 
-        self.form = form
-        self.log_objective = log_objective
-        n = form.num_cols
+        self.form, self.log_objective, self.warm_start = form, log_objective, False
         self.sign = form.sense.sign
         integer = form.integrality.astype(bool)
-        self.cont, self.ints = np.flatnonzero(~integer), np.flatnonzero(integer)
-        self.xc = cp.Variable(self.cont.size, name="x") if self.cont.size else None
-        self.xi = cp.Variable(self.ints.size, integer=True, name="xi") if self.ints.size else None
-        A = form.csc
-        self._Ac, self._Ai = sp.csr_matrix(A[:, self.cont]), sp.csr_matrix(A[:, self.ints])
-
+        self.blocks: list[tuple[np.ndarray, Any]] = []  # (canonical columns, CVXPY variable)
+        for cols, kind in ((np.flatnonzero(~integer), {}), (np.flatnonzero(integer), {"integer": True})):
+            if cols.size:
+                self.blocks.append((cols, cp.Variable(cols.size, name="xi" if kind else "x", **kind)))
+        A = sp.csc_matrix(form.A)
         lo, hi = form.row_lower, form.row_upper
-        # Rows without variables are left out (CVXPY's SCIP interface miscounts their duals);
-        # one whose bounds exclude 0 makes the model infeasible.
+        # Rows without variables are left out (CVXPY's SCIP interface miscounts their duals); the
+        # core has already answered a model where one excludes 0.
         used = np.diff(form.A.indptr) > 0
-        bad = np.flatnonzero(~used & ((lo > 0) | (hi < 0)))
-        self.infeasible_row = int(bad[0]) if bad.size else None
-        self.eq = np.flatnonzero(used & (lo == hi))
-        self.up = np.flatnonzero(used & np.isfinite(hi) & (lo != hi))
-        self.low = np.flatnonzero(used & np.isfinite(lo) & (lo != hi))
-        self.rows: list[tuple[str, np.ndarray, Any]] = []
-        cons = []
-        for kind, idx in (("eq", self.eq), ("up", self.up), ("low", self.low)):
-            if idx.size == 0:
-                continue
-            body = self._rows_times_x(idx)
-            con = body == lo[idx] if kind == "eq" else (body <= hi[idx] if kind == "up" else body >= lo[idx])
-            self.rows.append((kind, idx, con))
-            cons.append(con)
-        # Column bounds: kind, columns (canonical), constraint.
-        self.bounds: list[tuple[str, np.ndarray, Any]] = []
-        for block, var in ((self.cont, self.xc), (self.ints, self.xi)):
-            if var is None:
-                continue
+        self.rows: list[tuple[str, np.ndarray, Any]] = []  # (kind, canonical rows, constraint)
+        for kind, idx in (
+            ("eq", np.flatnonzero(used & (lo == hi))),
+            ("up", np.flatnonzero(used & np.isfinite(hi) & (lo != hi))),
+            ("low", np.flatnonzero(used & np.isfinite(lo) & (lo != hi))),
+        ):
+            if idx.size:
+                body = self._times_x(A[idx])
+                con = body == lo[idx] if kind == "eq" else (body <= hi[idx] if kind == "up" else body >= lo[idx])
+                self.rows.append((kind, idx, con))
+        self.bounds: list[tuple[str, np.ndarray, Any]] = []  # (kind, canonical columns, constraint)
+        for block, var in self.blocks:
             for kind, bound in (("low", form.col_lower[block]), ("up", form.col_upper[block])):
                 pos = np.flatnonzero(np.isfinite(bound))
-                if pos.size == 0:
-                    continue
-                part = var[pos] if pos.size < block.size else var
-                con = part >= bound[pos] if kind == "low" else part <= bound[pos]
-                self.bounds.append((kind, block[pos], con))
-                cons.append(con)
-
+                if pos.size:
+                    part = var[pos] if pos.size < block.size else var
+                    self.bounds.append((kind, block[pos], part >= bound[pos] if kind == "low" else part <= bound[pos]))
         if log_objective is None:
-            objective = self._times_x(sp.csr_matrix(form.c.reshape(1, n))) + form.offset
+            objective = self._times_x(form.c.reshape(1, -1)) + form.offset
         else:
-            objective = self._log_objective(log_objective, n)
+            objective = self._log_objective(log_objective, form.num_cols)
+        cons = [con for *_, con in self.rows + self.bounds]
         self.problem = cp.Problem(cp.Minimize(self.sign * objective), cons)
 
-    def _times_x(self, M: sp.csr_matrix) -> Any:
-        """``M @ x`` for a matrix over canonical columns, split into the two variable blocks."""
+    def _times_x(self, M: Any) -> Any:
+        """``M @ x`` for a matrix over canonical columns, split into the variable blocks."""
         M = sp.csc_matrix(M)
-        parts = []
-        if self.xc is not None:
-            parts.append(sp.csr_matrix(M[:, self.cont]) @ self.xc)
-        if self.xi is not None:
-            parts.append(sp.csr_matrix(M[:, self.ints]) @ self.xi)
-        if not parts:
-            return np.zeros(M.shape[0])
-        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+        parts = [sp.csr_matrix(M[:, cols]) @ var for cols, var in self.blocks]
+        return sum(parts[1:], parts[0]) if parts else np.zeros(M.shape[0])
 
-    def _rows_times_x(self, idx: np.ndarray) -> Any:
-        parts = []
-        if self.xc is not None:
-            parts.append(self._Ac[idx] @ self.xc)
-        if self.xi is not None:
-            parts.append(self._Ai[idx] @ self.xi)
-        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
-
-    def _log_objective(self, expr: Any, n: int) -> Any:
+    def _log_objective(self, expr: LogExpr, n: int) -> Any:
         import cvxpy as cp
 
         from optmodel.expr import _with_cols
 
         keep = np.flatnonzero(expr.weight != 0)
-        affine = self._times_x(sp.csr_matrix(_with_cols(expr.affine.coef, n))) + float(expr.affine.const[0])
+        affine = self._times_x(_with_cols(expr.affine.coef, n)) + float(expr.affine.const[0])
         if keep.size == 0:
             return cp.sum(affine)
-        arg = sp.csr_matrix(_with_cols(expr.arg.coef, n))[keep]
-        logs = cp.log(self._times_x(arg) + expr.arg.const[keep])
+        logs = cp.log(self._times_x(sp.csr_matrix(_with_cols(expr.arg.coef, n))[keep]) + expr.arg.const[keep])
         return expr.weight[keep] @ logs + cp.sum(affine)
 
-    def run(self, solver_name: str, verbose: bool, kwargs: dict[str, Any]) -> tuple[str, str]:
+    def set_start(self, start: np.ndarray) -> None:
+        """Start values as the variables' values (NaN: none, Gurobi's GRB.UNDEFINED = 1e101);
+        integer columns' starts rounded, as CVXPY requires of an integer variable's value."""
+        start = np.where(np.isnan(start), 1e101, start)
+        for cols, var in self.blocks:
+            var.value = np.round(start[cols]) if var.attributes["integer"] else start[cols]
+        self.warm_start = True
+
+    def compile(self, solver: Any, kwargs: dict[str, Any]) -> None:
+        """CVXPY's reductions down to the solver's data (the model building, timed as such); a
+        problem CVXPY refuses for this solver is reported by ``solve`` as a solver error."""
         import cvxpy as cp
 
-        if self.infeasible_row is not None:
-            return "infeasible", ""
+        self.kwargs, self.refused = kwargs, ""
         try:
-            with warnings.catch_warnings():
-                # CVXPY warns about statuses (inaccurate, infeasible or unbounded) that the
-                # Solution already reports.
-                warnings.simplefilter("ignore", UserWarning)
-                self.problem.solve(solver=solver_name, verbose=verbose, **kwargs)
+            self.data, self.chain, self.inverse = self.problem.get_problem_data(solver, solver_opts=dict(kwargs))
         except cp.error.SolverError as exc:
-            return "solver_error", str(exc)
+            self.refused = str(exc)
+
+    def solve(self, verbose: bool, cancel: Callable[[], Any] | None) -> tuple[str, Any, str]:
+        """``(CVXPY's status, the solver's own results, error message)``."""
+        import cvxpy as cp
+
+        if self.refused:
+            return "solver_error", None, self.refused
+        def work() -> Any:  # some interfaces consume the options dict: a fresh one each time
+            return self.chain.solve_via_data(self.problem, self.data, self.warm_start, verbose, dict(self.kwargs))
+
+        try:
+            results, _ = run_in_worker(work, cancel)
+        except cp.error.SolverError as exc:
+            return "solver_error", None, str(exc)
         except (ValueError, ArithmeticError, KeyError) as exc:  # a failure inside CVXPY's solver interface
-            return "solver_error", f"{type(exc).__name__}: {exc}"
-        return str(self.problem.status), ""
+            return "solver_error", None, f"{type(exc).__name__}: {exc}"
+        if results is None:  # abandoned after Ctrl-C (no cancel call): no answer
+            return "interrupted", None, ""
+        try:
+            # CVXPY warns about statuses (inaccurate, infeasible or unbounded) reported anyway, and
+            # numpy about a log's value at a point outside its domain (the check says so).
+            with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+                warnings.simplefilter("ignore", UserWarning)
+                self.problem.unpack_results(results, self.chain, self.inverse)
+        except cp.error.SolverError as exc:
+            return "solver_error", results, str(exc)
+        return str(self.problem.status), results, ""
 
-    def x(self) -> np.ndarray | None:
+    def answer(self, raw: RawResult, duals: bool) -> None:
+        """The point, objective, duals and counts into ``raw``."""
         x = np.zeros(self.form.num_cols)
-        for block, var in ((self.cont, self.xc), (self.ints, self.xi)):
-            if var is not None:
-                if var.value is None:
-                    return None
-                x[block] = np.asarray(var.value, dtype=float).ravel()
-        return x
-
-    def solution(self, status: str, error: str, options: SolveOptions, duals: bool, elapsed: float) -> Solution:
-        term, inaccurate = _termination(status, options)
-        native, primal_bound, dual_bound = self._native()
-        limited = options.time_limit is not None and elapsed >= 0.95 * options.time_limit
-        if native == "timelimit" or (term is Termination.ERROR and limited):
-            # CVXPY reports SCIP's time limit as optimal_inaccurate (or as a solver error when
-            # there is no incumbent); it is a time limit.
-            term, inaccurate = Termination.TIME_LIMIT, False
-        sol = Solution(Status.ERROR, term, SolutionStatus.NO_SOLUTION)
-        if error:
-            sol.message = f"CVXPY: {error}"
-        elif inaccurate:
-            sol.message = f"CVXPY reported {status!r}"
-        x = self.x() if status in ("optimal", "optimal_inaccurate", "user_limit") else None
-        if x is None or not np.all(np.isfinite(x)):
-            return sol
-        sol.x = x
-        sol.solution_status = SolutionStatus.OPTIMAL if status == "optimal" else SolutionStatus.FEASIBLE
+        for cols, var in self.blocks:
+            if var.value is None:
+                return
+            x[cols] = np.asarray(var.value, dtype=float).ravel()
+        raw.x = x
         value = self.problem.value
         if value is not None and np.isfinite(value):
-            sol.objective = float(self.sign * value)
-        else:  # e.g. SCIP stopped by its time limit: CVXPY gives no value
-            obj = self.form.objective_value(x) if self.log_objective is None else self.log_objective.value(x)
-            sol.objective = float(obj) if np.isfinite(obj) else None
-        if self.form.is_mip and primal_bound is not None and dual_bound is not None and sol.objective is not None:
-            # The solver's numbers omit the constant CVXPY moved out of its objective.
-            shift = self.sign * sol.objective - primal_bound
-            if np.isfinite(dual_bound) and np.isfinite(shift):
-                sol.bound = float(self.sign * (dual_bound + shift))
-                sol.gap = abs(sol.objective - sol.bound) / max(abs(sol.objective), 1e-10)
-        if duals and not self.form.is_mip and status in ("optimal", "optimal_inaccurate"):
-            self._duals(sol)
+            raw.objective = float(self.sign * value)
+        if duals and not self.form.is_mip:
+            self._duals(raw)
         stats = self.problem.solver_stats
         if stats is not None and stats.num_iters is not None:
-            sol.stats["iterations"] = int(stats.num_iters)
-        return sol
+            raw.stats["iterations"] = int(stats.num_iters)
 
-    def _native(self) -> tuple[str | None, float | None, float | None]:
-        """The solver's own status and (primal, dual) objective bounds where CVXPY exposes them."""
-        stats = self.problem.solver_stats
-        extra = getattr(stats, "extra_stats", None)
+    def bound(self, results: Any) -> float | None:
+        """The solver's MIP dual bound, with the constant CVXPY moved out of its objective added back."""
+        import cvxpy.settings as s
+
         try:
-            if isinstance(extra, dict) and "scip_status" in extra:
-                scip = extra["model"]
-                return str(extra["scip_status"]), float(scip.getPrimalbound()), float(scip.getDualbound())
-            if hasattr(extra, "mip_dual_bound"):  # HiGHS's info
-                return None, float(extra.objective_function_value), float(extra.mip_dual_bound)
-        except Exception:  # a solver object that no longer answers: no bound, nothing else lost
-            pass
-        return None, None, None
+            if "scip_status" in results:
+                bound = float(results["model"].getDualbound())
+            else:  # HiGHS's info, or SciPy's result
+                bound = float(results["info"].mip_dual_bound if "info" in results else results["mip_dual_bound"])
+            return self.sign * (bound + float(self.inverse[-1][s.OFFSET]))
+        except (KeyError, TypeError, AttributeError, ValueError):  # an interface without a bound
+            return None
 
-    def _duals(self, sol: Solution) -> None:
+    def _duals(self, raw: RawResult) -> None:
         """Duals of ``minimize sign * objective`` converted to d objective / d bound."""
-        form = self.form
-        y = np.zeros(form.num_rows)
-        for kind, idx, con in self.rows:
-            d = con.dual_value
-            if d is None:
-                return
-            d = np.asarray(d, dtype=float).ravel()
-            # CVXPY's multipliers: d(min)/d(rhs) is -d for <= and ==, +d for >=.
-            y[idx] += d if kind == "low" else -d
-        z = np.zeros(form.num_cols)
-        for kind, cols, con in self.bounds:
-            d = con.dual_value
-            if d is None:
-                return
-            d = np.asarray(d, dtype=float).ravel()
-            z[cols] += d if kind == "low" else -d
-        sol.row_duals, sol.reduced_costs = self.sign * y, self.sign * z
-        sol.bound = sol.objective if sol.termination is Termination.OPTIMAL else None
+        y, z = np.zeros(self.form.num_rows), np.zeros(self.form.num_cols)
+        for out, parts in ((y, self.rows), (z, self.bounds)):
+            for kind, idx, con in parts:
+                if con.dual_value is None:
+                    return
+                d = np.asarray(con.dual_value, dtype=float).ravel()
+                # CVXPY's multipliers: d(min)/d(rhs) is -d for <= and ==, +d for >=.
+                out[idx] += d if kind == "low" else -d
+        raw.row_duals, raw.reduced_costs = self.sign * y, self.sign * z
 
 
-def _termination(status: str, options: SolveOptions) -> tuple[Termination, bool]:
-    """CVXPY's status -> (termination, inaccurate); inaccurate answers are left to the check."""
-    base = status.removesuffix("_inaccurate")
-    term = {
+def _native_status(results: Any) -> str | None:
+    """HiGHS's model status or SCIP's status in the results of CVXPY's interface, else None. SciPy
+    gives HiGHS's only in its message ("... (HiGHS Status 9: ...)"), and its status 4 for several."""
+    if not isinstance(results, dict):
+        return None
+    found = re.search(r"\(HiGHS Status (\d+):", str(results.get("message", "")))
+    if found:
+        return {9: "kUnboundedOrInfeasible", 13: "kTimeLimit", 14: "kIterationLimit"}.get(int(found[1]))
+    return results.get("scip_status", results.get("model_status"))
+
+
+def _has_point(results: Any) -> bool:
+    """False where HiGHS says its point is not feasible: CVXPY passes on HiGHS's column values at
+    a limit even before a feasible solution was found."""
+    info = results.get("info") if isinstance(results, dict) else None
+    return getattr(info, "primal_solution_status", 2) == 2  # kSolutionStatusFeasible
+
+
+def _termination(status: str, native: str | None, options: SolveOptions) -> Termination:
+    """The solver's own status where it says more than CVXPY's, else CVXPY's; inaccurate answers
+    are left to the check."""
+    if native in _NATIVE:
+        return _NATIVE[native]
+    return {
         "optimal": Termination.OPTIMAL,
         "infeasible": Termination.INFEASIBLE,
         "unbounded": Termination.UNBOUNDED,
         "infeasible_or_unbounded": Termination.INFEASIBLE_OR_UNBOUNDED,
+        # CVXPY's "user_limit" without the solver's own status: the time limit if one was set.
         "user_limit": Termination.TIME_LIMIT if options.time_limit is not None else Termination.OTHER,
+        "interrupted": Termination.INTERRUPTED,
         "solver_error": Termination.ERROR,
-    }.get(base, Termination.OTHER)
-    return term, status.endswith("_inaccurate")
+    }.get(status.removesuffix("_inaccurate"), Termination.OTHER)
 
 
-def _verify_convex(model: Model, form: CanonicalForm, objective: Any, sol: Solution) -> None:
-    """optmodel's check for a log objective: the linear constraints, and the objective recomputed."""
-    import dataclasses
+class _Cancel:
+    """The cancel call of a solver interface, usable before its solver object exists."""
 
-    from optmodel.verify import verify
+    stopped = False
+    target: Callable[[], Any] | None = None
 
-    if sol.x is None:
-        return
-    recomputed = float(objective.value(sol.x))
-    if not np.isfinite(recomputed):
-        sol.verification = verify(dataclasses.replace(form, offset=0.0), dataclasses.replace(sol, objective=None))
-        sol.verification.problems.append("the point is outside the log's domain (an argument is <= 0)")
-        return
-    checked = dataclasses.replace(form, offset=recomputed)
-    # Duals are not checked here: optmodel's duality test is for linear objectives.
-    sol.verification = verify(checked, dataclasses.replace(sol, row_duals=None, reduced_costs=None))
-    sol.verification.objective_recomputed = recomputed
+    def cancel(self) -> None:
+        self.stopped = True
+        if self.target is not None:
+            self.target()
+
+    def attach(self, target: Callable[[], Any], early: Callable[[], Any] | None = None) -> None:
+        """``target`` stops the solve; ``early`` instead when a stop was asked for before it began."""
+        self.target = target
+        if self.stopped:
+            (early or target)()
+
+
+class _NoGil:
+    """SCIP's model as CVXPY's interface uses it, with ``optimize`` run without holding the GIL
+    (so that Python's SIGINT handler runs in the main thread while SCIP solves)."""
+
+    def __init__(self, model: Any):
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def optimize(self) -> None:
+        self._model.optimizeNogil()
+
+
+def _cancellable(sub: str) -> Any:
+    """A solver object for CVXPY with a ``cancel`` call (HiGHS, SCIP), else None."""
+    interfaces = _interfaces()
+    return interfaces[sub]() if sub in interfaces else None
+
+
+@cache
+def _interfaces() -> dict[str, type]:
+    """Subclasses of CVXPY's HiGHS and SCIP interfaces that reach their solver object.
+
+    CVXPY takes a solver object only under a name of its own. HiGHS: CVXPY's ``solve_via_data``
+    creates and runs its ``highspy.Highs`` out of reach, so the model is passed here (in one call,
+    as optmodel's highs backend does) and the results returned in CVXPY's terms; an interrupted
+    solve keeps its incumbent. SCIP: ``_solve`` receives the pyscipopt model before solving; SCIP
+    solves without the GIL and leaves SIGINT to optmodel (it catches Ctrl-C itself otherwise), and
+    an interrupted solve keeps its incumbent (CVXPY would call it a solver error).
+    """
+    import cvxpy.settings as s
+    from cvxpy.reductions.solvers.conic_solvers.conic_solver import dims_to_solver_dict
+    from cvxpy.reductions.solvers.conic_solvers.highs_conif import HIGHS, unpack_highs_options_inplace
+    from cvxpy.reductions.solvers.conic_solvers.scip_conif import SCIP
+
+    class OptmodelHighs(_Cancel, HIGHS):  # type: ignore[misc]
+        STATUS_MAP = {**HIGHS.STATUS_MAP, "kInterrupt": s.USER_LIMIT}
+
+        def name(self) -> str:
+            return "OPTMODEL_HIGHS"
+
+        def solve_via_data(
+            self, data: dict, warm_start: bool, verbose: bool, solver_opts: dict, solver_cache: Any = None
+        ) -> dict[str, Any]:
+            import highspy
+
+            from optmodel.backends.highs import pass_model
+            from optmodel.canonical import CanonicalForm, Sense
+
+            b, n = data[s.B], data[s.C].size
+            eq = dims_to_solver_dict(data[s.DIMS])[s.EQ_DIM]
+            lb, ub, integer = data[s.LOWER_BOUNDS], data[s.UPPER_BOUNDS], np.zeros(n, dtype=bool)
+            integer[list(data[s.INT_IDX])] = True  # optmodel's problems have no boolean variables
+            form = CanonicalForm(
+                Sense.MINIMIZE, data[s.C], 0.0, sp.csr_array(data[s.A]), np.r_[b[:eq], np.full(b.size - eq, -np.inf)],
+                b, np.full(n, -np.inf) if lb is None else lb, np.full(n, np.inf) if ub is None else ub, integer,
+            )  # fmt: skip
+            h = highspy.Highs()
+            unpack_highs_options_inplace(solver_opts)
+            for key, value in {"output_flag": verbose, "log_to_console": verbose, **solver_opts}.items():
+                if h.setOptionValue(key, value) == highspy.HighsStatus.kError:
+                    raise ValueError(f"HiGHS rejected the option {key}={value!r}")
+            pass_model(h, form)
+            h.HandleUserInterrupt = True
+            self.attach(h.cancelSolve)  # honoured from the solve's start on
+            h.solve()
+            status = h.getModelStatus().name
+            results = {"solution": h.getSolution(), "info": h.getInfo(), "model_status": status,
+                       "run_time": h.getRunTime()}  # fmt: skip
+            if status == "kInfeasible":
+                results["dual_ray"] = h.getDualRay()
+            return results
+
+    class OptmodelScip(_Cancel, SCIP):  # type: ignore[misc]
+        def name(self) -> str:
+            return "OPTMODEL_SCIP"
+
+        def _solve(self, model: Any, *args: Any) -> dict[str, Any]:
+            model.setBoolParam("misc/catchctrlc", False)
+            # SCIP forgets an interrupt asked for before its solve begins: a time limit of 0 then.
+            self.attach(model.interruptSolve, early=lambda: model.setParam("limits/time", 0.0))
+            solution = super()._solve(_NoGil(model), *args)
+            if solution["scip_status"] == "userinterrupt" and "primal" in solution:
+                solution["status"] = s.USER_LIMIT
+            return solution
+
+    return {"highs": OptmodelHighs, "scip": OptmodelScip}
 
 
 BACKEND = Cvxpy

@@ -2,57 +2,76 @@
 
 from __future__ import annotations
 
-import time
+import dataclasses
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optmodel.backend import Backend, Capability, SolveOptions, solver_output, start_values
+from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
 from optmodel.errors import OptmodelError
-from optmodel.solution import Solution, SolutionStatus, Status, Termination
+from optmodel.interrupt import run_in_worker
+from optmodel.solution import Termination
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from optmodel.canonical import CanonicalForm
-    from optmodel.model import Model
+    from optmodel.lazy import LazyFamily, Rows
 
 _LP_MIP = frozenset(
-    {Capability.LP, Capability.MIP, Capability.DUALS, Capability.IIS, Capability.WARM_START}
+    {Capability.LP, Capability.MIP, Capability.DUALS, Capability.IIS, Capability.WARM_START, Capability.INCREMENTAL}
 )
 
 
-class Highs(Backend):
+class Highs(Adapter):
     name = "highs"
     description = "HiGHS (simplex, interior point, branch-and-cut) via highspy"
     modules = ("highspy",)
     distribution = "highspy"
     subsolvers = {"choose": _LP_MIP, "simplex": _LP_MIP, "ipm": _LP_MIP, "pdlp": _LP_MIP}
 
-    def solve(self, model: Model, options: SolveOptions) -> Solution:
+    def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
         import highspy
 
-        form = model.canonical()
-        with solver_output(options.verbose):
-            start = time.perf_counter()
-            h = highspy.Highs()
-            _set_options(h, self.subsolver, options)
-            pass_model(h, form)
-            if options.warm_start is not None:
-                _set_start(h, form, model, options.warm_start)
-            build = time.perf_counter() - start
-            start = time.perf_counter()
-            status = _run(h)
-            if status is highspy.HighsModelStatus.kUnboundedOrInfeasible and not form.is_mip:
-                # Presolve cannot tell which; the simplex method without presolve can.
-                h.setOptionValue("presolve", "off")
-                h.setOptionValue("solver", "simplex")
-                status = _run(h)
-            elapsed = time.perf_counter() - start
-            sol = _solution(h, form, status)
-            if sol.termination is Termination.INFEASIBLE and not form.is_mip:
-                sol.iis = _iis(h, form)
-        sol.build_seconds, sol.solve_seconds = build, elapsed
-        sol.backend = self.label
-        return sol
+        self.form = form
+        self.h = highspy.Highs()
+        _set_options(self.h, self.subsolver, options)
+        pass_model(self.h, form)
+        if options.warm_start is not None:
+            start = highspy.HighsSolution()
+            start.col_value = np.nan_to_num(options.warm_start, nan=0.0).tolist()
+            start.value_valid = True
+            self.h.setSolution(start)
+
+    def run(self, options: SolveOptions) -> RawResult:
+        self.h.setOptionValue("time_limit", float(options.time_limit) if options.time_limit is not None else math.inf)
+        # Blocking run() in optmodel's worker thread; cancelSolve() is honoured through HiGHS's
+        # user-interrupt callback (HandleKeyboardInterrupt would install a SIGINT handler of its own).
+        self.h.HandleKeyboardInterrupt = False
+        self.h.HandleUserInterrupt = True
+        run_in_worker(self.h.solve, self.h.cancelSolve)
+        return _result(self.h, self.form, self.h.getModelStatus())
+
+    def add_rows(self, rows: Rows) -> None:
+        A = rows.A
+        self.h.addRows(
+            rows.count, rows.lower, rows.upper, A.nnz,
+            A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+        )
+
+    def set_integrality(self, integer: np.ndarray) -> None:
+        import highspy
+
+        n = integer.shape[0]
+        kind = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
+        self.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), kind)
+        self.form = dataclasses.replace(self.form, integrality=integer.astype(bool))
+
+    def iis(self) -> list[str] | None:
+        if self.form.is_mip:
+            return None
+        return _iis(self.h, self.form)
 
 
 def pass_model(h: Any, form: CanonicalForm) -> None:
@@ -63,7 +82,7 @@ def pass_model(h: Any, form: CanonicalForm) -> None:
     sense = highspy.ObjSense.kMinimize if form.sense.sign > 0 else highspy.ObjSense.kMaximize
     # One entry per column (HiGHS reads num_col values); all-continuous means an LP.
     integrality = np.where(form.integrality, int(highspy.HighsVarType.kInteger), 0).astype(np.int32)
-    h.passModel(
+    status = h.passModel(
         form.num_cols,
         form.num_rows,
         csc.nnz,
@@ -80,6 +99,8 @@ def pass_model(h: Any, form: CanonicalForm) -> None:
         csc.data,
         integrality,
     )
+    if status == highspy.HighsStatus.kError:
+        raise OptmodelError("HiGHS rejected the model (run with verbose=True for its reason)")
 
 
 def _set(h: Any, key: str, value: Any) -> None:
@@ -106,31 +127,6 @@ def _set_options(h: Any, subsolver: str, options: SolveOptions) -> None:
         _set(h, key, value)
 
 
-def _set_start(h: Any, form: CanonicalForm, model: Model, start: Any) -> None:
-    import highspy
-
-    values = start_values(model, start)
-    sol = highspy.HighsSolution()
-    sol.col_value = np.nan_to_num(values, nan=0.0).tolist()
-    sol.value_valid = True
-    h.setSolution(sol)
-
-
-def _run(h: Any) -> Any:
-    """Run in HiGHS's worker thread so that Ctrl-C cancels and keeps the incumbent."""
-    h.HandleUserInterrupt = True  # cancelSolve() is only honoured through the interrupt callbacks
-    thread = h.startSolve()
-    try:
-        while not h.wait(0.1)[0]:
-            pass
-    except KeyboardInterrupt:
-        h.cancelSolve()
-        while not h.wait(0.1)[0]:
-            pass
-    del thread
-    return h.getModelStatus()
-
-
 def _termination(status: Any) -> Termination:
     import highspy
 
@@ -152,36 +148,25 @@ def _termination(status: Any) -> Termination:
     }.get(status, Termination.ERROR)
 
 
-def _solution(h: Any, form: CanonicalForm, status: Any) -> Solution:
+def _result(h: Any, form: CanonicalForm, status: Any) -> RawResult:
     term = _termination(status)
     info = h.getInfo()
-    has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    sol = Solution(
-        status=Status.ERROR,
-        termination=term,
-        solution_status=SolutionStatus.FEASIBLE if has_point else SolutionStatus.NO_SOLUTION,
-    )
-    if term is Termination.OPTIMAL and form.num_cols == 0:
-        sol.x, sol.objective = np.zeros(0), form.offset
-        return sol
+    raw = RawResult(term)
     if term is Termination.ERROR:
-        sol.message = f"HiGHS stopped with model status {h.modelStatusToString(status)!r}"
-    if has_point:
-        s = h.getSolution()
-        sol.x = np.asarray(s.col_value, dtype=float)
-        sol.objective = float(info.objective_function_value)
-        if term is Termination.OPTIMAL:
-            sol.solution_status = SolutionStatus.OPTIMAL
-        if form.is_mip:
-            sol.bound = float(info.mip_dual_bound)
-            sol.gap = float(info.mip_gap)
-            sol.stats["nodes"] = int(info.mip_node_count)
-        elif s.dual_valid:
-            sol.row_duals = np.asarray(s.row_dual, dtype=float)
-            sol.reduced_costs = np.asarray(s.col_dual, dtype=float)
-            sol.bound = sol.objective if term is Termination.OPTIMAL else None
-            sol.stats["simplex_iterations"] = int(info.simplex_iteration_count)
-    return sol
+        raw.message = f"HiGHS stopped with model status {h.modelStatusToString(status)!r}"
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return raw
+    s = h.getSolution()
+    raw.x = np.asarray(s.col_value, dtype=float)
+    raw.objective = float(info.objective_function_value)
+    if form.is_mip:
+        raw.bound = float(info.mip_dual_bound)
+        raw.stats["nodes"] = int(info.mip_node_count)
+    elif s.dual_valid:
+        raw.row_duals = np.asarray(s.row_dual, dtype=float)
+        raw.reduced_costs = np.asarray(s.col_dual, dtype=float)
+        raw.stats["simplex_iterations"] = int(info.simplex_iteration_count)
+    return raw
 
 
 def _iis(h: Any, form: CanonicalForm) -> list[str] | None:
@@ -189,7 +174,7 @@ def _iis(h: Any, form: CanonicalForm) -> list[str] | None:
     h.setOptionValue("iis_strategy", 4)  # a true (irreducible) subsystem, not just a dual ray
     h.setOptionValue("iis_time_limit", 30.0)
     status, iis = h.getIis()
-    if status.name != "kOk" or not iis.valid_:
+    if status.name == "kError" or not iis.valid_:  # a warning (e.g. after PDLP) still gives a valid IIS
         return None
     side = {2: "lower", 3: "upper", 4: "lower and upper"}  # HiGHS's IIS bound codes
     names = [

@@ -3,35 +3,39 @@
 The canonical form becomes a MathOpt ``ModelProto`` with whole numpy arrays per field (variables,
 bounds, the matrix as row/column/value triplets), with no Python call per row or nonzero; this
 was measured faster than pywraplp's ``MPModelProto`` (one message per row). The proto solver API
-(``math_opt.core.python.solver``) releases the GIL, so the solve runs in a worker thread and
-Ctrl-C interrupts it through MathOpt's ``SolveInterrupter``, keeping the best point found.
+(``math_opt.core.python.solver``) releases the GIL, so the solve runs in optmodel's worker thread
+and Ctrl-C stops it through MathOpt's ``SolveInterrupter``, keeping the best point found. GLOP and
+SCIP take added rows and integrality changes on the loaded solver (``ModelUpdateProto``); where a
+solver rejects an update, the full model is loaded again before the next run.
 
-CP-SAT works on integers only. A model is accepted when every variable is integer with finite
-bounds and every coefficient is a rational p/q with q <= ``MAX_DENOMINATOR``: each row is
-multiplied by the least common multiple of its coefficients' denominators (at most
-``MAX_ROW_SCALE``), which makes the row exactly integral; its bounds are then rounded inwards
-(ceil of the lower, floor of the upper), exact because the row's activity is an integer. The
-objective is scaled the same way and scaled back. Anything else is refused with the reason.
+CP-SAT works on integers only: ``IntegerScaling`` multiplies each row (and the objective) by the
+least common multiple of its coefficients' denominators, which must be at most ``MAX_DENOMINATOR``
+(the multiplier at most ``MAX_ROW_SCALE``), and rounds the row bounds inwards (exact, since the
+row's activity is then an integer). Anything else is refused with the reason.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
+import dataclasses
 import os
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.backend import Backend, Capability, SolveOptions, redirect_fd, solver_output, start_values
-from optmodel.errors import CapabilityError, OptmodelError
-from optmodel.solution import Solution, SolutionStatus, Status, Termination
+from optmodel.backend import Adapter, Capability, RawResult, SolveOptions, redirect_fd
+from optmodel.errors import CapabilityError, ModelError, OptmodelError
+from optmodel.interrupt import run_in_worker, stop_requested
+from optmodel.reductions import Reduction, prepare
+from optmodel.solution import Termination
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from optmodel.canonical import CanonicalForm
+    from optmodel.lazy import LazyFamily, Rows
     from optmodel.model import Model
 
 C = Capability
@@ -39,6 +43,8 @@ _SOLVER_TYPES = {"glop": "SOLVER_TYPE_GLOP", "pdlp": "SOLVER_TYPE_PDLP", "scip":
                  "cpsat": "SOLVER_TYPE_CP_SAT"}
 # The sub-solver's own parameter message inside SolveParametersProto (for raw solver_options).
 _NATIVE_FIELD = {"glop": "glop", "pdlp": "pdlp", "scip": "gscip", "cpsat": "cp_sat"}
+# Raw option names that set a limit of their own (then an unnamed limit is not the time limit).
+_LIMIT_WORDS = ("limit", "max_", "stop_after")
 
 MAX_DENOMINATOR = 1000  # CP-SAT: largest denominator q of a coefficient p/q
 MAX_ROW_SCALE = 10**6  # CP-SAT: largest multiplier of one row (or of the objective)
@@ -46,92 +52,144 @@ MAX_ROW_SCALE = 10**6  # CP-SAT: largest multiplier of one row (or of the object
 PDLP_TOLERANCE = 1e-9
 
 
-class OrTools(Backend):
+class OrTools(Adapter):
     name = "ortools"
     description = "Google OR-Tools via MathOpt: GLOP simplex, PDLP first-order LP, SCIP, CP-SAT"
     modules = ("ortools",)
     distribution = "ortools"
     subsolvers = {
-        "glop": frozenset({C.LP, C.DUALS}),
-        "pdlp": frozenset({C.LP, C.DUALS}),
-        "scip": frozenset({C.LP, C.MIP, C.WARM_START, C.LAZY}),
+        "glop": frozenset({C.LP, C.DUALS, C.INCREMENTAL}),
+        "pdlp": frozenset({C.LP, C.DUALS}),  # MathOpt's PDLP takes no model updates
+        "scip": frozenset({C.LP, C.MIP, C.WARM_START, C.LAZY, C.INCREMENTAL}),
         "cpsat": frozenset({C.MIP, C.WARM_START}),
     }
 
     def why_not(self, model: Model) -> str | None:
-        if self.subsolver == "cpsat" and model.is_linear and C.MINIMAX not in model.requirements():
-            reason = _cpsat_refusal(model.canonical())
-            if reason:
-                return f"{self.label} cannot take this model: {reason}"
+        if self.subsolver == "cpsat" and model.is_linear:
+            if any(f.fractional for f in model.families):
+                return f"{self.label} cannot solve the LP relaxations that fractional lazy families are separated on"
+            try:
+                IntegerScaling().apply(prepare(model.canonical())[1])
+            except NotInteger as e:
+                return f"{self.label} cannot take this model: {e}"
+            except ModelError:
+                pass  # ill-posed data: the solve itself refuses it, with the reason
         return super().why_not(model)
 
-    def solve(self, model: Model, options: SolveOptions) -> Solution:
-        if model.families:
-            return self.solve_lazy(model, options)
-        return self._solve(model, options, families=())
+    def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
+        from ortools.math_opt import model_parameters_pb2
 
-    def solve_lazy(self, model: Model, options: SolveOptions) -> Solution:
-        """SCIP's branch-and-cut with the model's lazy families checked on every new incumbent
-        (and, for ``fractional`` families, on LP points as user cuts) via MathOpt's callback."""
-        if C.LAZY not in self.capabilities:
-            raise CapabilityError(
-                f"{self.label} cannot enforce lazy constraint families in the solver (MathOpt ignores "
-                "callbacks there); use ortools:scip"
-            )
-        return self._solve(model, options, families=model.families)
-
-    def _solve(self, model: Model, options: SolveOptions, families: Any) -> Solution:
-        from ortools.math_opt import parameters_pb2
-        from ortools.math_opt.core.python import solver
-
-        form = model.canonical()
-        reason = self.why_not(model)
-        if reason:
-            raise CapabilityError(f"{reason}; use ortools:scip (or highs) instead")
-        start = time.perf_counter()
-        scaled = _integer_form(form) if self.subsolver == "cpsat" else None
-        proto = model_proto(form, scaled)
-        stype = getattr(parameters_pb2, _SOLVER_TYPES[self.subsolver])
-        with solver_output(options.verbose), _quiet_stderr(not options.verbose):
+        self.form, self.families = form, tuple(families)
+        self.scaling = IntegerScaling() if self.subsolver == "cpsat" else None
+        if self.scaling is not None:
             try:
-                s = solver.new(stype, proto, parameters_pb2.SolverInitializerProto())
-            except Exception as e:  # a StatusNotOk from the C++ side: a model the solver rejects
-                raise OptmodelError(f"{self.label} rejected the model: {e}") from None
-            build = time.perf_counter() - start
-            start = time.perf_counter()
-            params = self._params(form, options)
-            mparams = self._model_params(model, form, options)
-            cb = _LazyCallback(model, families) if families else None
-            if cb is not None:
-                _lazy_scip_params(params)
-            result, interrupted = _run(s, params, mparams, cb)
-            sol = self._solution(result, form, scaled)
-            if sol.termination is Termination.OTHER and _limit_undetermined(result):
-                # CP-SAT through MathOpt does not say which limit stopped it.
-                elapsed = time.perf_counter() - start
-                if interrupted:
-                    sol.termination = Termination.INTERRUPTED
-                elif options.time_limit is not None and elapsed >= 0.9 * options.time_limit:
-                    sol.termination = Termination.TIME_LIMIT
-                if sol.termination is not Termination.OTHER:
-                    sol.message = ""
-            if sol.termination is Termination.INFEASIBLE_OR_UNBOUNDED:
-                left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - start)
-                if left is None or left > 0:
-                    _disambiguate(sol, form, stype, left)
-        sol.build_seconds, sol.solve_seconds = build, time.perf_counter() - start
-        sol.backend = self.label
-        return sol
+                form = self.scaling.apply(form)
+            except NotInteger as e:
+                raise CapabilityError(f"{self.label} cannot take this model: {e}; use ortools:scip") from None
+        self.proto = model_proto(form)
+        self.solver: Any = None  # created at the first run, and again after a rejected update
+        self.mparams = model_parameters_pb2.ModelSolveParametersProto()
+        start = options.warm_start
+        if start is not None and np.shape(start) != (form.num_cols,):  # the core passes arrays unchecked
+            raise ModelError(f"a start vector needs {form.num_cols} values, got {np.shape(start)}")
+        if start is not None and C.WARM_START in self.capabilities and form.is_mip:
+            given = np.flatnonzero(np.isfinite(start))
+            values = np.round(start[given]) if self.subsolver == "cpsat" else start[given]
+            hint = self.mparams.solution_hints.add()
+            hint.variable_values.ids.extend(given.tolist())
+            hint.variable_values.values.extend(values.tolist())
 
-    # --- parameters ------------------------------------------------------------------------
-    def _params(self, form: CanonicalForm, options: SolveOptions) -> Any:
+    def run(self, options: SolveOptions) -> RawResult:
+        from ortools.math_opt import callback_pb2, parameters_pb2
+        from ortools.math_opt.core.python import solver
+        from ortools.util.python import solve_interrupter
+
+        if self.scaling is not None and self.scaling.empty_row is not None:
+            i, form = self.scaling.empty_row, self.form
+            name = form.row_names[i] if len(form.row_names) > i else f"#{i}"
+            return RawResult(Termination.INFEASIBLE, stats={"reductions": [self.scaling.name]}, message=(
+                f"The model is infeasible: constraint {name} has integer coefficients and variables but no "
+                f"integer activity between its bounds [{form.row_lower[i]:g}, {form.row_upper[i]:g}]."))
+        params = self._params(options)
+        cb = _LazyCallback(self.form, self.families) if self.families else None
+        reg = callback_pb2.CallbackRegistrationProto()
+        if cb is not None:
+            cb.register(reg)
+            # SCIP's dual reductions assume it knows every constraint; lazy rows would invalidate them.
+            params.gscip.bool_params["misc/allowstrongdualreds"] = False
+            params.gscip.bool_params["misc/allowweakdualreds"] = False
+        interrupter = solve_interrupter.SolveInterrupter()
+        with _quiet_stderr(not options.verbose):
+            if self.solver is None:
+                stype = getattr(parameters_pb2, _SOLVER_TYPES[self.subsolver])
+                try:
+                    self.solver = solver.new(stype, self.proto, parameters_pb2.SolverInitializerProto())
+                except Exception as e:  # a StatusNotOk from the C++ side: a model the solver rejects
+                    raise OptmodelError(f"{self.label} rejected the model: {e}") from None
+
+            def work() -> Any:
+                return self.solver.solve(params, self.mparams, None, reg, cb, interrupter.pybind_interrupter)
+
+            try:
+                result, _ = run_in_worker(work, interrupter.interrupt)
+            except Exception as e:
+                if cb is not None and cb.error is not None:
+                    raise cb.error from None
+                if "found value: inf" in str(e) and "objective_value" in str(e):
+                    # MathOpt rejects SCIP's answer to an unbounded LP (a point of objective ±inf);
+                    # the core's feasibility solve then tells unbounded from infeasible.
+                    return RawResult(Termination.INFEASIBLE_OR_UNBOUNDED, message=f"OR-Tools: {e}")
+                raise OptmodelError(f"OR-Tools failed: {e}") from None
+        if cb is not None and cb.error is not None:
+            raise cb.error
+        raw = self._raw(result, options)
+        if self.scaling is not None:
+            raw = self.scaling.invert(raw)
+            raw.stats["reductions"] = [self.scaling.name]
+        return raw
+
+    def add_rows(self, rows: Rows) -> None:
+        from ortools.math_opt import model_update_pb2
+
+        update = model_update_pb2.ModelUpdateProto()
+        new, mat = update.new_linear_constraints, update.linear_constraint_matrix_updates
+        _add_rows(new, mat, len(self.proto.linear_constraints.ids), rows.A, rows.lower, rows.upper)
+        # The full model as well (row ids increase, so the matrix stays sorted), for a rebuild.
+        self.proto.linear_constraints.MergeFrom(new)
+        self.proto.linear_constraint_matrix.MergeFrom(mat)
+        self._update(update)
+
+    def set_integrality(self, integer: np.ndarray) -> None:
+        from ortools.math_opt import model_update_pb2
+
+        integer = np.asarray(integer, dtype=bool)
+        update = model_update_pb2.ModelUpdateProto()
+        update.variable_updates.integers.ids.extend(range(integer.shape[0]))
+        update.variable_updates.integers.values.extend(integer.tolist())
+        self.proto.variables.integers[:] = integer.tolist()
+        self.form = dataclasses.replace(self.form, integrality=integer)
+        self._update(update)
+
+    def _update(self, update: Any) -> None:
+        """Change the loaded solver; one that rejects the update (it is unusable then) is
+        replaced by a fresh one from the full model at the next run."""
+        if self.solver is None:
+            return
+        try:
+            accepted = self.solver.update(update)
+        except Exception:
+            accepted = False
+        if not accepted:
+            self.solver = None
+
+    def _params(self, options: SolveOptions) -> Any:
         from ortools.math_opt import parameters_pb2
 
         p = parameters_pb2.SolveParametersProto()
         p.enable_output = bool(options.verbose)
         if options.time_limit is not None:
             p.time_limit.FromNanoseconds(int(max(options.time_limit, 0.0) * 1e9))
-        if options.mip_gap is not None and form.is_mip:
+        if options.mip_gap is not None and self.form.is_mip:
             p.relative_gap_tolerance = float(options.mip_gap)
         if options.threads is not None and self.subsolver != "glop":  # GLOP is single-threaded
             p.threads = int(options.threads)
@@ -145,108 +203,71 @@ class OrTools(Backend):
             _set_option(p, _NATIVE_FIELD[self.subsolver], key, value)
         return p
 
-    def _model_params(self, model: Model, form: CanonicalForm, options: SolveOptions) -> Any:
-        from ortools.math_opt import model_parameters_pb2
-
-        mp = model_parameters_pb2.ModelSolveParametersProto()
-        if options.warm_start is not None and C.WARM_START in self.capabilities and form.is_mip:
-            x = start_values(model, options.warm_start)
-            given = np.flatnonzero(np.isfinite(x))
-            values = x[given]
-            if self.subsolver == "cpsat":
-                values = np.round(values)
-            hint = mp.solution_hints.add()
-            hint.variable_values.ids.extend(given.tolist())
-            hint.variable_values.values.extend(values.tolist())
-        return mp
-
-    # --- reading the result ----------------------------------------------------------------
-    def _solution(self, result: Any, form: CanonicalForm, scaled: _Scaled | None) -> Solution:
+    def _raw(self, result: Any, options: SolveOptions) -> RawResult:
         from ortools.math_opt import solution_pb2
 
-        term = _termination(result.termination)
-        sol = Solution(status=Status.ERROR, termination=term, solution_status=SolutionStatus.NO_SOLUTION)
-        if term in (Termination.ERROR, Termination.NUMERICAL_ERROR, Termination.OTHER):
-            sol.message = f"{self.label} stopped: {result.termination.detail or 'no detail'}"
-        feasible = solution_pb2.SOLUTION_STATUS_FEASIBLE
-        primal = next((s.primal_solution for s in result.solutions
-                       if s.HasField("primal_solution") and s.primal_solution.feasibility_status == feasible), None)
-        dual = next((s.dual_solution for s in result.solutions
-                     if s.HasField("dual_solution") and s.dual_solution.feasibility_status == feasible), None)
+        raw = RawResult(_termination(result.termination, options))
+        if raw.termination in (Termination.ERROR, Termination.NUMERICAL_ERROR, Termination.OTHER):
+            raw.message = f"{self.label} stopped: {result.termination.detail or 'no detail'}"
         stats = result.solve_stats
         counts = {"simplex_iterations": stats.simplex_iterations, "barrier_iterations": stats.barrier_iterations,
                   "first_order_iterations": stats.first_order_iterations, "nodes": stats.node_count}
-        sol.stats.update({k: int(v) for k, v in counts.items() if v or (k == "nodes" and form.is_mip)})
-        if form.num_cols == 0 and term is Termination.OPTIMAL:
-            sol.x, sol.objective, sol.solution_status = np.zeros(0), form.offset, SolutionStatus.OPTIMAL
-            return sol
+        raw.stats.update({k: int(v) for k, v in counts.items() if v or (k == "nodes" and self.form.is_mip)})
+        feasible = solution_pb2.SOLUTION_STATUS_FEASIBLE
+        primal = next((s.primal_solution for s in result.solutions
+                       if s.HasField("primal_solution") and s.primal_solution.feasibility_status == feasible), None)
         if primal is None:
-            return sol
-        x = _dense(primal.variable_values, form.num_cols)
-        if form.is_mip:
-            # The solvers' integer values carry roundoff (1e-9); the exact integers are the answer.
-            x[form.integrality] = np.round(x[form.integrality])
-        sol.x = x
-        sol.objective = form.objective_value(x) if (scaled is not None or form.is_mip) else primal.objective_value
-        sol.solution_status = SolutionStatus.OPTIMAL if term is Termination.OPTIMAL else SolutionStatus.FEASIBLE
-        if form.is_mip:
-            bound = result.termination.objective_bounds.dual_bound
-            if scaled is not None and math.isfinite(bound):
-                bound = bound / scaled.objective_scale + form.offset
-            sol.bound = float(bound)
-            sol.gap = _gap(sol.objective, sol.bound)
-        elif dual is not None:
-            # MathOpt's duals already follow HiGHS's convention (c = Aᵀy + z, y = d obj / d bound).
-            sol.row_duals = _dense(dual.dual_values, form.num_rows)
-            sol.reduced_costs = _dense(dual.reduced_costs, form.num_cols)
-            sol.bound = float(dual.objective_value) if dual.HasField("objective_value") else None
-        return sol
+            return raw
+        raw.x = _dense(primal.variable_values, self.form.num_cols)
+        raw.objective = float(primal.objective_value)
+        if self.form.is_mip:
+            raw.bound = float(result.termination.objective_bounds.dual_bound)
+            return raw
+        dual = next((s.dual_solution for s in result.solutions
+                     if s.HasField("dual_solution") and s.dual_solution.feasibility_status == feasible), None)
+        if dual is not None:  # MathOpt's duals follow HiGHS's convention (c = Aᵀy + z, y = d obj / d bound)
+            raw.row_duals = _dense(dual.dual_values, len(self.proto.linear_constraints.ids))
+            raw.reduced_costs = _dense(dual.reduced_costs, self.form.num_cols)
+        return raw
 
 
 # --- the model proto, in bulk ------------------------------------------------------------------
-def model_proto(form: CanonicalForm, scaled: _Scaled | None = None) -> Any:
-    """The canonical form (or its integer scaling for CP-SAT) as a MathOpt ``ModelProto``."""
+def model_proto(form: CanonicalForm) -> Any:
+    """The canonical form as a MathOpt ``ModelProto``."""
     from ortools.math_opt import model_pb2
 
-    A, row_lower, row_upper = form.A, form.row_lower, form.row_upper
-    col_lower, col_upper, c, offset = form.col_lower, form.col_upper, form.c, form.offset
-    if scaled is not None:
-        A, row_lower, row_upper = scaled.A, scaled.row_lower, scaled.row_upper
-        col_lower, col_upper, c, offset = scaled.col_lower, scaled.col_upper, scaled.c, 0.0
-    n, m = form.num_cols, form.num_rows
     p = model_pb2.ModelProto(name=form.name)
     v = p.variables
-    v.ids.extend(range(n))
-    v.lower_bounds.extend(col_lower.tolist())
-    v.upper_bounds.extend(col_upper.tolist())
+    v.ids.extend(range(form.num_cols))
+    v.lower_bounds.extend(form.col_lower.tolist())
+    v.upper_bounds.extend(form.col_upper.tolist())
     v.integers.extend(form.integrality.tolist())
     obj = p.objective
     obj.maximize = form.sense.sign < 0
-    obj.offset = float(offset)
-    nz = np.flatnonzero(c)
+    obj.offset = float(form.offset)
+    nz = np.flatnonzero(form.c)
     obj.linear_coefficients.ids.extend(nz.tolist())
-    obj.linear_coefficients.values.extend(c[nz].tolist())
-    rows = p.linear_constraints
-    rows.ids.extend(range(m))
-    rows.lower_bounds.extend(row_lower.tolist())
-    rows.upper_bounds.extend(row_upper.tolist())
-    A = _clean(A)
-    mat = p.linear_constraint_matrix
-    mat.row_ids.extend(np.repeat(np.arange(m), np.diff(A.indptr)).tolist())
-    mat.column_ids.extend(A.indices.tolist())
-    mat.coefficients.extend(A.data.tolist())
+    obj.linear_coefficients.values.extend(form.c[nz].tolist())
+    _add_rows(p.linear_constraints, p.linear_constraint_matrix, 0, form.A, form.row_lower, form.row_upper)
     return p
 
 
-def _clean(A: sp.csr_array) -> sp.csr_array:
+def _add_rows(rows: Any, mat: Any, first: int, A: Any, lower: np.ndarray, upper: np.ndarray) -> None:
+    """Rows ``first, first+1, ...`` into a ``LinearConstraintsProto`` and a matrix proto, in bulk."""
+    A = _clean(A)
+    rows.ids.extend(range(first, first + A.shape[0]))
+    rows.lower_bounds.extend(np.asarray(lower, dtype=float).tolist())
+    rows.upper_bounds.extend(np.asarray(upper, dtype=float).tolist())
+    mat.row_ids.extend((first + np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))).tolist())
+    mat.column_ids.extend(A.indices.tolist())
+    mat.coefficients.extend(A.data.tolist())
+
+
+def _clean(A: Any) -> sp.csr_array:
     """MathOpt wants each row's columns strictly increasing and no explicit zeros."""
-    A = sp.csr_array(A)
-    if not A.has_canonical_format:
-        A = A.copy()
-        A.sum_duplicates()
-    if A.nnz and not np.all(A.data):
-        A = A.copy()
-        A.eliminate_zeros()
+    A = sp.csr_array(A, copy=True)
+    A.sum_duplicates()
+    A.eliminate_zeros()
     return A
 
 
@@ -257,67 +278,18 @@ def _dense(vector: Any, size: int) -> np.ndarray:
     return out
 
 
-def _gap(objective: float | None, bound: float | None) -> float | None:
-    """Relative gap |objective - bound| / |objective| (HiGHS's definition)."""
-    if objective is None or bound is None or not math.isfinite(bound):
-        return math.inf if objective is not None else None
-    diff = abs(objective - bound)
-    if diff <= 1e-9 * max(1.0, abs(objective)):
-        return 0.0
-    return diff / abs(objective) if objective != 0 else math.inf
-
-
-# --- running and stopping ----------------------------------------------------------------------
-def _run(s: Any, params: Any, mparams: Any, cb: _LazyCallback | None) -> tuple[Any, bool]:
-    """Solve in a worker thread (the C++ solve releases the GIL) so that Ctrl-C can interrupt it."""
-    from ortools.math_opt import callback_pb2
-    from ortools.util.python import solve_interrupter
-
-    reg = callback_pb2.CallbackRegistrationProto()
-    if cb is not None:
-        cb.register(reg)
-    interrupter = solve_interrupter.SolveInterrupter()
-    box: dict[str, Any] = {}
-    done = threading.Event()  # not Thread.join: a join interrupted by Ctrl-C can lose track
-
-    def work() -> None:
-        try:
-            box["result"] = s.solve(params, mparams, None, reg, cb, interrupter.pybind_interrupter)
-        except BaseException as e:
-            box["error"] = e
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="ortools-solve", daemon=True).start()
-    interrupted = False
-    while not done.is_set():
-        try:
-            done.wait(0.1)
-        except KeyboardInterrupt:
-            if not interrupted:
-                interrupter.interrupt()
-            interrupted = True
-    if "error" in box:
-        err = box["error"]
-        if cb is not None and cb.error is not None:
-            raise cb.error
-        raise OptmodelError(f"OR-Tools failed: {err}") from None
-    if cb is not None and cb.error is not None:
-        raise cb.error
-    return box["result"], interrupted
-
-
-def _limit_undetermined(result: Any) -> bool:
+# --- what the solver said ----------------------------------------------------------------------
+def _termination(t: Any, options: SolveOptions) -> Termination:
     from ortools.math_opt import result_pb2 as rp
 
-    return result.termination.limit in (rp.LIMIT_UNDETERMINED, rp.LIMIT_UNSPECIFIED)
-
-
-def _termination(t: Any) -> Termination:
-    from ortools.math_opt import result_pb2 as rp
-
-    reason = t.reason
-    if reason in (rp.TERMINATION_REASON_FEASIBLE, rp.TERMINATION_REASON_NO_SOLUTION_FOUND):
+    if t.reason in (rp.TERMINATION_REASON_FEASIBLE, rp.TERMINATION_REASON_NO_SOLUTION_FOUND):
+        if t.limit in (rp.LIMIT_UNDETERMINED, rp.LIMIT_UNSPECIFIED):
+            # A limit stopped it, but the solver (CP-SAT) does not say which: a stop request, or
+            # else the time limit when that is the only limit set (no raw option names a limit).
+            if stop_requested():
+                return Termination.INTERRUPTED
+            own = any(word in str(key).lower() for key in options.solver_options for word in _LIMIT_WORDS)
+            return Termination.TIME_LIMIT if options.time_limit is not None and not own else Termination.OTHER
         return {
             rp.LIMIT_TIME: Termination.TIME_LIMIT,
             rp.LIMIT_ITERATION: Termination.ITERATION_LIMIT,
@@ -332,28 +304,10 @@ def _termination(t: Any) -> Termination:
         rp.TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED: Termination.INFEASIBLE_OR_UNBOUNDED,
         rp.TERMINATION_REASON_IMPRECISE: Termination.NUMERICAL_ERROR,
         rp.TERMINATION_REASON_NUMERICAL_ERROR: Termination.NUMERICAL_ERROR,
-    }.get(reason, Termination.ERROR)
+    }.get(t.reason, Termination.ERROR)
 
 
-def _disambiguate(sol: Solution, form: CanonicalForm, stype: int, time_limit: float | None) -> None:
-    """Infeasible or unbounded? Solve the feasibility problem (zero objective) to tell which."""
-    from ortools.math_opt import model_parameters_pb2, parameters_pb2
-    from ortools.math_opt.core.python import solver
-
-    proto = model_proto(form, _integer_form(form) if stype == parameters_pb2.SOLVER_TYPE_CP_SAT else None)
-    proto.objective.Clear()
-    p = parameters_pb2.SolveParametersProto()
-    if time_limit is not None:
-        p.time_limit.FromNanoseconds(int(max(time_limit, 0.0) * 1e9))
-    s = solver.new(stype, proto, parameters_pb2.SolverInitializerProto())
-    result, _ = _run(s, p, model_parameters_pb2.ModelSolveParametersProto(), None)
-    term = _termination(result.termination)
-    if term is Termination.INFEASIBLE:
-        sol.termination = Termination.INFEASIBLE
-    elif term is Termination.OPTIMAL:  # feasible, so the original was unbounded
-        sol.termination = Termination.UNBOUNDED
-
-
+# --- options -----------------------------------------------------------------------------------
 def _set_option(p: Any, native: str, key: str, value: Any) -> None:
     """A raw option: a MathOpt common parameter, a field of the sub-solver's own parameter
     message (dotted path), or for SCIP a native parameter such as ``limits/gap``."""
@@ -407,14 +361,33 @@ def _quiet_stderr(quiet: bool) -> contextlib.AbstractContextManager[None]:
 
 
 # --- CP-SAT: exact integer scaling -------------------------------------------------------------
-class _Scaled:
-    """The canonical form with integer rows, bounds and objective (see the module docstring)."""
+class NotInteger(Exception):
+    """The model cannot be scaled to integers exactly (the message says why)."""
 
-    def __init__(self, A: sp.csr_array, row_lower: np.ndarray, row_upper: np.ndarray, c: np.ndarray,
-                 objective_scale: int, col_lower: np.ndarray, col_upper: np.ndarray):
-        self.A, self.row_lower, self.row_upper = A, row_lower, row_upper
-        self.c, self.objective_scale = c, objective_scale
-        self.col_lower, self.col_upper = col_lower, col_upper
+
+class IntegerScaling(Reduction):
+    """Every row and the objective multiplied to integer coefficients, row bounds rounded inwards
+    (see the module docstring); the objective and bound are mapped back. ``apply`` raises
+    ``NotInteger`` with the reason for a model it cannot scale."""
+
+    name = "integer scaling"
+    description = "rows and objective multiplied to integer coefficients, row bounds rounded inwards"
+
+    def __init__(self) -> None:
+        self.objective_scale, self.offset = 1, 0.0
+        self.empty_row: int | None = None  # a row with no integer activity between its bounds
+
+    def apply(self, form: CanonicalForm) -> CanonicalForm:
+        scaled, self.objective_scale, self.empty_row = _scale(form)
+        self.offset = form.offset
+        return scaled
+
+    def invert(self, raw: RawResult) -> RawResult:
+        if raw.objective is not None:
+            raw.objective = raw.objective / self.objective_scale + self.offset
+        if raw.bound is not None and np.isfinite(raw.bound):
+            raw.bound = raw.bound / self.objective_scale + self.offset
+        return raw
 
 
 def _is_integral(v: np.ndarray) -> np.ndarray:
@@ -424,112 +397,70 @@ def _is_integral(v: np.ndarray) -> np.ndarray:
 def _denominators(values: np.ndarray) -> np.ndarray | None:
     """The least q <= MAX_DENOMINATOR with q*v integral, per value; None if some value has none."""
     uniq, inverse = np.unique(values, return_inverse=True)
-    q = np.zeros(uniq.shape[0], dtype=np.int64)
+    q = np.ones(uniq.shape[0], dtype=np.int64)
     todo = np.flatnonzero(~_is_integral(uniq))
-    q[_is_integral(uniq)] = 1
-    if todo.size:
-        # A quick look at a few hard values first, so that a hopeless model is refused at once.
-        probe = uniq[todo[:32]]
-        hit = np.zeros(probe.shape[0], dtype=bool)
+    for left in (todo[:32], todo):  # a few values first, so that a hopeless model is refused at once
         for d in range(2, MAX_DENOMINATOR + 1):
-            hit |= _is_integral(probe * d)
-            if hit.all():
+            if not left.size:
                 break
-        if not hit.all():
+            ok = _is_integral(uniq[left] * d)
+            q[left[ok]] = d
+            left = left[~ok]
+        if left.size:
             return None
-    for d in range(2, MAX_DENOMINATOR + 1):
-        if not todo.size:
-            break
-        ok = _is_integral(uniq[todo] * d)
-        q[todo[ok]] = d
-        todo = todo[~ok]
-    if todo.size:
-        return None
     return q[inverse.ravel()]
 
 
-def _cpsat_refusal(form: CanonicalForm) -> str | None:
-    try:
-        _integer_form(form)
-    except _NotInteger as e:
-        return str(e)
-    return None
-
-
-class _NotInteger(Exception):
-    pass
-
-
-def _integer_form(form: CanonicalForm) -> _Scaled:
-    """Scale the form to integers exactly for CP-SAT, or raise ``_NotInteger`` saying why."""
-    cached = getattr(form, "_ortools_cpsat", None)
-    if cached is not None:
-        if isinstance(cached, str):
-            raise _NotInteger(cached)
-        return cached
-    try:
-        scaled = _scale(form)
-    except _NotInteger as e:
-        form._ortools_cpsat = str(e)  # type: ignore[attr-defined]
-        raise
-    form._ortools_cpsat = scaled  # type: ignore[attr-defined]
-    return scaled
-
-
-def _scale(form: CanonicalForm) -> _Scaled:
+def _scale(form: CanonicalForm) -> tuple[CanonicalForm, int, int | None]:
+    """The integer form, the objective's multiplier and the first row left with no integer activity."""
     continuous = int((~form.integrality).sum())
     if continuous:
-        raise _NotInteger(
-            f"CP-SAT takes integer variables only and {continuous} of {form.num_cols} are continuous"
-        )
-    lo = np.ceil(form.col_lower - 1e-9)
-    hi = np.floor(form.col_upper + 1e-9)
+        raise NotInteger(f"CP-SAT takes integer variables only and {continuous} of {form.num_cols} are continuous")
+    lo, hi = np.ceil(form.col_lower - 1e-9), np.floor(form.col_upper + 1e-9)  # rounded by the core already
     unbounded = int((~np.isfinite(lo) | ~np.isfinite(hi)).sum())
     if unbounded:
-        raise _NotInteger(f"CP-SAT needs finite bounds on every variable and {unbounded} have an infinite bound")
+        raise NotInteger(f"CP-SAT needs finite bounds on every variable and {unbounded} have an infinite bound")
     A = _clean(form.A)
     q = _denominators(A.data) if A.nnz else np.zeros(0, dtype=np.int64)
     if q is None:
-        raise _NotInteger(f"some constraint coefficients are not fractions p/q with q <= {MAX_DENOMINATOR}")
+        raise NotInteger(f"some constraint coefficients are not fractions p/q with q <= {MAX_DENOMINATOR}")
     row_scale = np.ones(form.num_rows, dtype=np.int64)
     lengths = np.diff(A.indptr)
     filled = np.flatnonzero(lengths)
     if filled.size:
         row_scale[filled] = np.lcm.reduceat(q, A.indptr[filled])
     if np.any(row_scale <= 0) or np.any(row_scale > MAX_ROW_SCALE):
-        raise _NotInteger(f"a constraint needs a multiplier above {MAX_ROW_SCALE} to become integral")
+        raise NotInteger(f"a constraint needs a multiplier above {MAX_ROW_SCALE} to become integral")
     data = A.data * np.repeat(row_scale, lengths)
     if not np.all(_is_integral(data)):
-        raise _NotInteger("the constraint coefficients could not be scaled to integers exactly")
+        raise NotInteger("the constraint coefficients could not be scaled to integers exactly")
     scale = row_scale.astype(float)
     with np.errstate(invalid="ignore"):
         row_lower = np.ceil(form.row_lower * scale - 1e-9 * np.maximum(1.0, np.abs(form.row_lower * scale)))
         row_upper = np.floor(form.row_upper * scale + 1e-9 * np.maximum(1.0, np.abs(form.row_upper * scale)))
+    crossed = np.flatnonzero(row_lower > row_upper)
+    if crossed.size:  # kept valid for the solver; the adapter answers "infeasible" without it
+        row_lower[crossed] = row_upper[crossed]
     nz = np.flatnonzero(form.c)
     qc = _denominators(form.c[nz]) if nz.size else np.ones(1, dtype=np.int64)
     if qc is None:
-        raise _NotInteger(f"some objective coefficients are not fractions p/q with q <= {MAX_DENOMINATOR}")
+        raise NotInteger(f"some objective coefficients are not fractions p/q with q <= {MAX_DENOMINATOR}")
     obj_scale = int(np.lcm.reduce(qc)) if qc.size else 1
     if not 0 < obj_scale <= MAX_ROW_SCALE:
-        raise _NotInteger(f"the objective needs a multiplier above {MAX_ROW_SCALE} to become integral")
-    c = np.round(form.c * obj_scale)
-    scaled_A = sp.csr_array((np.round(data), A.indices, A.indptr), shape=A.shape)
-    return _Scaled(scaled_A, row_lower, row_upper, c, obj_scale, lo, hi)
+        raise NotInteger(f"the objective needs a multiplier above {MAX_ROW_SCALE} to become integral")
+    scaled = dataclasses.replace(
+        form, A=sp.csr_array((np.round(data), A.indices, A.indptr), shape=A.shape), row_lower=row_lower,
+        row_upper=row_upper, col_lower=lo, col_upper=hi, c=np.round(form.c * obj_scale), offset=0.0,
+    )
+    return scaled, obj_scale, int(crossed[0]) if crossed.size else None
 
 
 # --- lazy constraint families through SCIP's MathOpt callback -------------------------------------
-def _lazy_scip_params(p: Any) -> None:
-    # SCIP's dual reductions assume it knows every constraint; lazy rows would invalidate them.
-    p.gscip.bool_params["misc/allowstrongdualreds"] = False
-    p.gscip.bool_params["misc/allowweakdualreds"] = False
-
-
 class _LazyCallback:
     """MathOpt callback: on each new incumbent (MIP_SOLUTION) ask the oracles, add violated rows
     as lazy constraints; on LP nodes (MIP_NODE) ask the ``fractional`` families for user cuts."""
 
-    def __init__(self, model: Model, families: Any):
-        form = model.canonical()
+    def __init__(self, form: CanonicalForm, families: Sequence[LazyFamily]):
         self.families = families
         self.n = form.num_cols
         self.integrality = form.integrality
@@ -561,17 +492,17 @@ class _LazyCallback:
                     return out
                 x = _dense(data.primal_solution_vector, self.n)
                 is_solution = data.event == callback_pb2.CALLBACK_EVENT_MIP_SOLUTION
-                if is_solution:
+                if is_solution:  # the oracles are stated for integer candidates
                     x[self.integrality] = np.round(x[self.integrality])
                 rows = lazy.separate(self.families, x, fractional=not is_solution)
                 _add_cuts(out, rows, lazy_rows=is_solution)
-        except BaseException as e:  # an oracle's error (or Ctrl-C) stops the solve, re-raised after
+        except BaseException as e:  # an oracle's error stops the solve and is re-raised after it
             self.error = e
             out.terminate = True
         return out
 
 
-def _add_cuts(out: Any, rows: Any, lazy_rows: bool) -> None:
+def _add_cuts(out: Any, rows: Rows, lazy_rows: bool) -> None:
     A = _clean(rows.A)
     indptr, indices, data = A.indptr, A.indices, A.data
     for i in range(rows.count):  # one message per generated row (few rows per callback)

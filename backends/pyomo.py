@@ -9,28 +9,44 @@ accept kernel models, so it is not used.
 Two Pyomo solver APIs are used: APPSI (``appsi_*``) and the newer ``pyomo.contrib.solver``
 interfaces (``highs``, ``scip``, ``gurobi``). Both keep the termination condition apart from the
 solution, as optmodel does, and give duals through a solution loader.
+
+The persistent interfaces (APPSI's, and contrib ``highs``) take the model once, in ``load``; rows
+found by row generation and integrality changes are passed to them as changes
+(``add_constraints``, ``update_variables``), with Pyomo's own scan for changes switched off.
+
+Ctrl-C: where HiGHS is underneath (``appsi_highs``, ``highs``) its ``cancelSolve`` stops the run
+and the incumbent comes back. ``scip`` (scip_direct) runs SCIP holding the GIL, so optmodel's
+handler cannot run before it returns; SCIP's own Ctrl-C handler stops it and Pyomo reports
+"interrupted" with the incumbent. The others give optmodel no cancel call: their run is abandoned
+after the grace period, and their incumbent is lost.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import logging
 import math
 import shutil
-import time
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optmodel.backend import Backend, Capability, SolveOptions, solver_output, start_values
-from optmodel.solution import Solution, SolutionStatus, Status, Termination
+from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
+from optmodel.interrupt import run_in_worker
+from optmodel.solution import Termination
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from optmodel.canonical import CanonicalForm
+    from optmodel.lazy import LazyFamily, Rows
     from optmodel.model import Model
 
 _LP, _MIP, _DUALS, _WARM = Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START
+_INC = Capability.INCREMENTAL
 
 
 @dataclass(frozen=True)
@@ -38,43 +54,39 @@ class _Spec:
     api: str  # "appsi" or "contrib"
     factory: str  # APPSI class name or pyomo.contrib.solver factory name
     needs: str  # "module:NAME" or "exe:NAME", checked without importing Pyomo
-    highs: bool = False  # HiGHS underneath: presolve can be switched off to tell infeasible from unbounded
+    persistent: bool = False  # takes the model once and then changes to it
 
 
 _SPECS: dict[str, _Spec] = {
-    "appsi_highs": _Spec("appsi", "Highs", "module:highspy", highs=True),
-    "highs": _Spec("contrib", "highs", "module:highspy", highs=True),
+    "appsi_highs": _Spec("appsi", "Highs", "module:highspy", persistent=True),
+    "highs": _Spec("contrib", "highs", "module:highspy", persistent=True),
     "scip": _Spec("contrib", "scip_direct", "module:pyscipopt"),
     "gurobi": _Spec("contrib", "gurobi_direct", "module:gurobipy"),
-    "appsi_cbc": _Spec("appsi", "Cbc", "exe:cbc"),
-    "appsi_cplex": _Spec("appsi", "Cplex", "module:cplex"),
+    "appsi_cbc": _Spec("appsi", "Cbc", "exe:cbc", persistent=True),
+    "appsi_cplex": _Spec("appsi", "Cplex", "module:cplex", persistent=True),
 }
-
-
-def _needs_available(needs: str) -> bool:
-    kind, _, what = needs.partition(":")
-    if kind == "exe":
-        return shutil.which(what) is not None
-    return importlib.util.find_spec(what) is not None
 
 
 @cache
 def _available(sub: str) -> bool:
-    return _needs_available(_SPECS[sub].needs)
+    kind, _, what = _SPECS[sub].needs.partition(":")
+    return (shutil.which(what) if kind == "exe" else importlib.util.find_spec(what)) is not None
 
 
-class Pyomo(Backend):
+class Pyomo(Adapter):
     name = "pyomo"
     description = "Pyomo ConcreteModel; sub-solvers through APPSI and pyomo.contrib.solver"
     modules = ("pyomo",)
     distribution = "pyomo"
+    # INCREMENTAL: the persistent interfaces (APPSI's CBC and CPLEX through their persistent LP
+    # writer; checked with CBC 2.10.8 and CPLEX 22.2 Community Edition on lazy MST models).
     subsolvers = {
-        "appsi_highs": frozenset({_LP, _MIP, _DUALS, _WARM}),
-        "highs": frozenset({_LP, _MIP, _DUALS}),
+        "appsi_highs": frozenset({_LP, _MIP, _DUALS, _WARM, _INC}),
+        "highs": frozenset({_LP, _MIP, _DUALS, _INC}),
         "scip": frozenset({_LP, _MIP, _WARM}),  # scip_direct gives no duals
         "gurobi": frozenset({_LP, _MIP, _DUALS, _WARM}),
-        "appsi_cbc": frozenset({_LP, _MIP, _DUALS, _WARM}),
-        "appsi_cplex": frozenset({_LP, _MIP, _DUALS, _WARM}),
+        "appsi_cbc": frozenset({_LP, _MIP, _DUALS, _WARM, _INC}),
+        "appsi_cplex": frozenset({_LP, _MIP, _DUALS, _WARM, _INC}),
     }
 
     def available_subsolvers(self) -> list[str]:
@@ -89,52 +101,143 @@ class Pyomo(Backend):
             return f"{self.label} is unavailable: {missing}"
         return reason
 
-    def solve(self, model: Model, options: SolveOptions) -> Solution:
-        form = model.canonical()
-        spec = _SPECS[self.subsolver]
-        if not _available(self.subsolver):
-            from optmodel.errors import BackendUnavailable
+    def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
+        self.form = form
+        self.spec = _SPECS[self.subsolver]
+        self.built = build_pyomo(form)
+        if options.warm_start is not None and _WARM in self.capabilities:
+            _set_start(self.built, options.warm_start)
+        self.solver = _make_solver(self.spec)
+        self.highs = None  # the highspy object underneath, where there is one
+        for api in ("appsi", "solver"):
+            logging.getLogger(f"pyomo.contrib.{api}.solvers.highs").addFilter(_not_interrupt_warning)
+        if self.spec.persistent:
+            self.solver.set_instance(self.built.model)
+            _no_auto_updates(self.solver, self.spec)
+            self.highs = getattr(self.solver, "_solver_model", None) if "highs" in self.subsolver else None
 
-            raise BackendUnavailable(self.why_not(model) or f"{self.label} is unavailable")
-        with solver_output(options.verbose):
-            start = time.perf_counter()
-            built = build_pyomo(form)
-            if built.infeasible_row is not None:
-                return self._trivially_infeasible(form, built.infeasible_row, time.perf_counter() - start)
-            if options.warm_start is not None and _WARM in self.capabilities:
-                _set_start(built, start_values(model, options.warm_start))
-            build = time.perf_counter() - start
-            start = time.perf_counter()
-            run = _run(spec, built, form, options, presolve=True)
-            if run.term is Termination.INFEASIBLE_OR_UNBOUNDED and spec.highs and not form.is_mip:
-                # HiGHS's presolve cannot tell which; the simplex method without it can.
-                run = _run(spec, built, form, options, presolve=False)
-            elapsed = time.perf_counter() - start
-            sol = _solution(run, built, form)
-        sol.build_seconds, sol.solve_seconds = build, elapsed
-        sol.backend = self.label
-        return sol
+    def run(self, options: SolveOptions) -> RawResult:
+        cancel = None
+        if self.highs is not None:
+            self.highs.HandleUserInterrupt = True  # cancelSolve() works through HiGHS's interrupt callbacks
+            cancel = self.highs.cancelSolve
+        results, _ = run_in_worker(lambda: _solve(self.solver, self.spec, self.built, options), cancel)
+        if results is None:  # abandoned after Ctrl-C: this sub-solver has no cancel call
+            return RawResult(Termination.INTERRUPTED, message=f"{self.label} was abandoned; its incumbent is lost")
+        return self._result(results)
 
-    def _trivially_infeasible(self, form: CanonicalForm, row: int, seconds: float) -> Solution:
-        sol = Solution(Status.INFEASIBLE, Termination.INFEASIBLE, SolutionStatus.NO_SOLUTION)
-        sol.message = f"row {form.row_names[row]} has no variables and its bounds exclude 0."
-        sol.build_seconds, sol.backend = seconds, self.label
-        return sol
+    def add_rows(self, rows: Rows) -> None:
+        import pyomo.environ as pyo
+
+        pm, built = self.built.model, self.built
+        if not hasattr(pm, "cuts"):
+            pm.cuts = pyo.ConstraintList()
+        A = rows.A.tocsr()
+        first = built.num_rows
+        new = []
+        for k in range(rows.count):
+            s, e = A.indptr[k], A.indptr[k + 1]
+            if s == e:  # Pyomo takes no constant rows; the core verifies the point against it anyway
+                continue
+            body = _linear(A.data[s:e].tolist(), [built.xs[j] for j in A.indices[s:e].tolist()])
+            new.append(pm.cuts.add(_relation(body, float(rows.lower[k]), float(rows.upper[k]))))
+            built.rows.append(first + k)
+        built.cons += new
+        built.num_rows += rows.count
+        self.solver.add_constraints(new)
+
+    def set_integrality(self, integer: np.ndarray) -> None:
+        import pyomo.environ as pyo
+
+        changed = np.flatnonzero(integer != self.form.integrality).tolist()
+        xs = self.built.xs
+        for j in changed:
+            xs[j].domain = pyo.Integers if integer[j] else pyo.Reals
+        self.solver.update_variables([xs[j] for j in changed])
+        self.form = dataclasses.replace(self.form, integrality=integer.astype(bool))
+
+    def _result(self, results: Any) -> RawResult:
+        """Pyomo's answer in the canonical form's terms (duals only where the sub-solver has them)."""
+        appsi = self.spec.api == "appsi"
+        name = results.termination_condition.name
+        term = _TERMINATION.get(name, Termination.OTHER)  # HiGHS's interrupt is "unknown" to Pyomo
+        raw = RawResult(term, stats={"pyomo_termination": name})
+        if term in (Termination.ERROR, Termination.OTHER, Termination.NUMERICAL_ERROR):
+            raw.message = f"Pyomo reported termination condition {name!r}"
+        if appsi:  # APPSI gives HiGHS's incumbent no objective after an interrupt: ask HiGHS
+            has_point = results.best_feasible_objective is not None or (
+                self.highs is not None and self.highs.getInfo().primal_solution_status == 2
+            )
+        else:
+            has_point = results.solution_status.name in ("feasible", "optimal")
+        if not has_point:
+            return raw
+        loader = results.solution_loader
+        values = loader.get_primals() if hasattr(loader, "get_primals") else loader.get_vars()
+        x = np.array([values.get(v, math.nan) for v in self.built.xs], dtype=float)
+        # A column in no row and not in the objective is not passed to the solver: any value in
+        # its bounds is optimal.
+        unused = np.isnan(x)
+        x[unused] = np.clip(0.0, self.form.col_lower[unused], self.form.col_upper[unused])
+        raw.x = x
+        objective = results.best_feasible_objective if appsi else results.incumbent_objective
+        raw.objective = float(objective) if objective is not None else None
+        bound = results.best_objective_bound if appsi else results.objective_bound
+        raw.bound = float(bound) if bound is not None else None
+        if not self.form.is_mip and term is Termination.OPTIMAL and _DUALS in self.capabilities:
+            self._duals(loader, raw)
+        return raw
+
+    def _duals(self, loader: Any, raw: RawResult) -> None:
+        """Row duals and reduced costs in HiGHS's convention (c = Aᵀy + z, y = d obj / d bound).
+
+        Pyomo's APPSI and contrib HiGHS interfaces pass HiGHS's own numbers through, which are in
+        this convention for both senses (checked: equal to the highs backend's on Netlib LPs with
+        unique duals, minimised and maximised, and optmodel's duality-gap check); so are APPSI's
+        CBC and CPLEX duals (sc50b, kb2). Gurobi's have the same meaning.
+        """
+        try:
+            duals = loader.get_duals()
+            rcs = loader.get_reduced_costs()
+        except Exception:  # e.g. a solver that gives no duals for this model
+            return
+        built = self.built
+        y = np.zeros(built.num_rows)
+        y[built.rows] = [duals.get(c, 0.0) for c in built.cons]
+        z = np.array([rcs.get(v, math.nan) for v in built.xs], dtype=float)
+        missing = np.isnan(z)  # columns the solver never saw: in no row, cost 0
+        z[missing] = self.form.c[missing]
+        raw.row_duals, raw.reduced_costs = y, z
 
 
 @dataclass
 class _Built:
     model: Any  # the pyomo ConcreteModel
     xs: list[Any]  # VarData per canonical column
-    rows: np.ndarray  # canonical row index of each Pyomo constraint
-    cons: list[Any]  # ConstraintData per kept row
-    infeasible_row: int | None = None
+    rows: list[int]  # canonical row index of each Pyomo constraint (rows without variables are left out)
+    cons: list[Any]  # ConstraintData per kept row, cuts appended
+    num_rows: int  # canonical rows, cuts included
+
+
+def _linear(coefs: list[float], xs: list[Any], constant: float = 0.0) -> Any:
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
+    return LinearExpression(constant=constant, linear_coefs=coefs, linear_vars=xs)
+
+
+def _relation(body: Any, lo: float, hi: float) -> Any:
+    if lo == hi:
+        return body == lo
+    if not math.isfinite(lo):
+        return body <= hi
+    if not math.isfinite(hi):
+        return body >= lo
+    return (lo, body, hi)
 
 
 def build_pyomo(form: CanonicalForm) -> _Built:
     """A ``ConcreteModel`` with variables ``x[j]``, constraints ``c[i]`` and objective ``obj``."""
     import pyomo.environ as pyo
-    from pyomo.core.expr.numeric_expr import LinearExpression
 
     n = form.num_cols
     pm = pyo.ConcreteModel(name=form.name)
@@ -146,38 +249,21 @@ def build_pyomo(form: CanonicalForm) -> _Built:
         xs[j].domain = pyo.Integers
 
     A = form.A
-    counts = np.diff(A.indptr)
-    rl, ru = form.row_lower, form.row_upper
-    bounded = np.isfinite(rl) | np.isfinite(ru)
-    # Rows without variables are checked here: Pyomo rejects constant constraints.
-    empty_bad = np.flatnonzero((counts == 0) & ((rl > 0) | (ru < 0)))
-    if empty_bad.size:
-        return _Built(pm, xs, np.zeros(0, dtype=np.int64), [], infeasible_row=int(empty_bad[0]))
-    rows = np.flatnonzero(bounded & (counts > 0))
+    # Pyomo rejects constant constraints; the core has answered those that exclude 0.
+    rows = np.flatnonzero(np.diff(A.indptr) > 0).tolist()
     indptr, indices, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
-    lower = np.where(np.isfinite(rl), rl, np.nan).tolist()
-    upper = np.where(np.isfinite(ru), ru, np.nan).tolist()
+    lower, upper = form.row_lower.tolist(), form.row_upper.tolist()
 
     def rule(_: Any, i: int) -> Any:
         s, e = indptr[i], indptr[i + 1]
-        body = LinearExpression(constant=0.0, linear_coefs=data[s:e], linear_vars=[xs[j] for j in indices[s:e]])
-        lo_i, hi_i = lower[i], upper[i]
-        if lo_i == hi_i:
-            return body == lo_i
-        if math.isnan(lo_i):
-            return body <= hi_i
-        if math.isnan(hi_i):
-            return body >= lo_i
-        return (lo_i, body, hi_i)
+        return _relation(_linear(data[s:e], [xs[j] for j in indices[s:e]]), lower[i], upper[i])
 
-    pm.c = pyo.Constraint(rows.tolist(), rule=rule)
+    pm.c = pyo.Constraint(rows, rule=rule)
     cons = list(pm.c.values())
     nz = np.flatnonzero(form.c)
-    objective = LinearExpression(
-        constant=float(form.offset), linear_coefs=form.c[nz].tolist(), linear_vars=[xs[j] for j in nz.tolist()]
-    )
+    objective = _linear(form.c[nz].tolist(), [xs[j] for j in nz.tolist()], float(form.offset))
     pm.obj = pyo.Objective(expr=objective, sense=pyo.minimize if form.sense.sign > 0 else pyo.maximize)
-    return _Built(pm, xs, rows, cons)
+    return _Built(pm, xs, rows, cons, form.num_rows)
 
 
 def _set_start(built: _Built, values: np.ndarray) -> None:
@@ -185,14 +271,33 @@ def _set_start(built: _Built, values: np.ndarray) -> None:
         v.set_value(None if math.isnan(value) else value, skip_validation=True)
 
 
-@dataclass
-class _Run:
-    term: Termination
-    has_point: bool
-    objective: float | None
-    bound: float | None
-    loader: Any
-    message: str
+def _make_solver(spec: _Spec) -> Any:
+    if spec.api == "appsi":
+        import pyomo.contrib.appsi.solvers as appsi
+
+        return getattr(appsi, spec.factory)()
+    import pyomo.environ  # noqa: F401  (registers the solver plugins)
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    return SolverFactory(spec.factory)
+
+
+def _no_auto_updates(solver: Any, spec: Any) -> None:
+    """Changes are passed explicitly (``add_rows``, ``set_integrality``): no scan of the whole
+    model for them before every solve."""
+    cfg = solver.update_config if spec.api == "appsi" else solver.config.auto_updates
+    for key in (
+        "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+        "check_for_new_objective", "update_constraints", "update_vars", "update_params", "update_named_expressions",
+        "update_objective",
+    ):  # fmt: skip
+        if key in cfg:
+            setattr(cfg, key, False)
+
+
+def _not_interrupt_warning(record: logging.LogRecord) -> bool:
+    """Pyomo's HiGHS interfaces warn about HiGHS's interrupt status, which they do not know: Ctrl-C."""
+    return "kInterrupt" not in record.getMessage()
 
 
 _TERMINATION = {
@@ -219,18 +324,13 @@ _TERMINATION = {
 }
 
 
-def _run(spec: _Spec, built: _Built, form: CanonicalForm, options: SolveOptions, presolve: bool) -> _Run:
+def _solve(solver: Any, spec: _Spec, built: _Built, options: SolveOptions) -> Any:
+    """One Pyomo solve with optmodel's options; the results object as Pyomo gives it."""
     raw = dict(options.solver_options)
-    if spec.highs:
-        if options.threads is not None:
-            raw.setdefault("threads", int(options.threads))
-        if not presolve:
-            raw.update(presolve="off", solver="simplex")
+    if "highs" in spec.factory.lower() and options.threads is not None:
+        raw.setdefault("threads", int(options.threads))
     warm = options.warm_start is not None
     if spec.api == "appsi":
-        import pyomo.contrib.appsi.solvers as appsi
-
-        solver = getattr(appsi, spec.factory)()
         cfg = solver.config
         cfg.stream_solver = bool(options.verbose)
         cfg.load_solution = False
@@ -238,23 +338,9 @@ def _run(spec: _Spec, built: _Built, form: CanonicalForm, options: SolveOptions,
         cfg.warmstart = warm
         if options.mip_gap is not None:
             cfg.mip_gap = float(options.mip_gap)
-        if raw:
-            # Each APPSI class has its own options attribute: highs_options, cbc_options, ...
-            setattr(solver, f"{spec.factory.lower()}_options", raw)
-        results = solver.solve(built.model)
-        feasible = results.best_feasible_objective
-        return _Run(
-            _TERMINATION.get(results.termination_condition.name, Termination.OTHER),
-            feasible is not None and math.isfinite(feasible),
-            feasible,
-            results.best_objective_bound,
-            results.solution_loader,
-            results.termination_condition.name,
-        )
-    import pyomo.environ  # noqa: F401  (registers the solver plugins)
-    from pyomo.contrib.solver.common.factory import SolverFactory
-
-    solver = SolverFactory(spec.factory)
+        # Each APPSI class has its own options attribute: highs_options, cbc_options, ...
+        setattr(solver, f"{spec.factory.lower()}_options", raw)
+        return solver.solve(built.model)
     kwargs: dict[str, Any] = {
         "tee": bool(options.verbose),
         "load_solutions": False,
@@ -267,68 +353,7 @@ def _run(spec: _Spec, built: _Built, form: CanonicalForm, options: SolveOptions,
         kwargs["rel_gap"] = float(options.mip_gap)
     if warm and "warmstart_discrete_vars" in solver.config:
         kwargs["warmstart_discrete_vars"] = True
-    results = solver.solve(built.model, **kwargs)
-    status = results.solution_status.name
-    return _Run(
-        _TERMINATION.get(results.termination_condition.name, Termination.OTHER),
-        status in ("feasible", "optimal"),
-        results.incumbent_objective,
-        results.objective_bound,
-        results.solution_loader,
-        results.termination_condition.name,
-    )
-
-
-def _solution(run: _Run, built: _Built, form: CanonicalForm) -> Solution:
-    sol = Solution(
-        status=Status.ERROR,
-        termination=run.term,
-        solution_status=SolutionStatus.FEASIBLE if run.has_point else SolutionStatus.NO_SOLUTION,
-    )
-    if run.term in (Termination.ERROR, Termination.OTHER, Termination.NUMERICAL_ERROR):
-        sol.message = f"Pyomo reported termination condition {run.message!r}"
-    if not run.has_point:
-        return sol
-    loader = run.loader
-    values = loader.get_primals() if hasattr(loader, "get_primals") else loader.get_vars()
-    x = np.array([values.get(v, math.nan) for v in built.xs], dtype=float)
-    # Columns that no row or objective uses may be left out by the solver: any value in bounds.
-    unused = np.isnan(x)
-    x[unused] = np.clip(0.0, form.col_lower[unused], form.col_upper[unused])
-    sol.x = x
-    sol.objective = float(run.objective) if run.objective is not None else form.objective_value(x)
-    if run.term is Termination.OPTIMAL:
-        sol.solution_status = SolutionStatus.OPTIMAL
-    if form.is_mip:
-        if run.bound is not None and math.isfinite(run.bound):
-            sol.bound = float(run.bound)
-            sol.gap = abs(sol.objective - sol.bound) / max(abs(sol.objective), 1e-10)
-    elif run.term is Termination.OPTIMAL:
-        _duals(run, built, form, sol)
-    return sol
-
-
-def _duals(run: _Run, built: _Built, form: CanonicalForm, sol: Solution) -> None:
-    """Row duals and reduced costs in HiGHS's convention (c = Aᵀy + z, y = d obj / d bound).
-
-    Pyomo's APPSI and contrib HiGHS interfaces pass HiGHS's own numbers through, which are in
-    this convention for both senses (checked: equal to the highs backend's on Netlib LPs with unique
-    duals, minimised and maximised, and optmodel's duality-gap check). Gurobi's and CPLEX's duals
-    have the same meaning; CBC's through APPSI could not be checked here (no cbc executable).
-    """
-    try:
-        duals = run.loader.get_duals()
-        rcs = run.loader.get_reduced_costs()
-    except Exception:  # e.g. a solver that gives no duals for this model
-        return
-    y = np.zeros(form.num_rows)
-    y[built.rows] = [duals.get(c, 0.0) for c in built.cons]
-    z = np.array([rcs.get(v, math.nan) for v in built.xs], dtype=float)
-    missing = np.isnan(z)
-    if missing.any():
-        z[missing] = (form.c - form.A.T @ y)[missing]
-    sol.row_duals, sol.reduced_costs = y, z
-    sol.bound = sol.objective
+    return solver.solve(built.model, **kwargs)
 
 
 BACKEND = Pyomo

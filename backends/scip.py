@@ -4,112 +4,272 @@ inside SCIP's branch-and-cut by a constraint handler.
 pyscipopt has no call taking a sparse matrix: variables come in one ``addMatrixVar`` call, and each
 row is one ``Expr`` built from a ``{Term: coefficient}`` dict (the fastest per-row path we
 measured; ``addMatrixCons`` builds the same expressions through numpy object arrays).
-LP duals: SCIP's linear-constraint duals are read with presolve, propagation and heuristics off
-(otherwise rows may be transformed away); reduced costs are then ``c - Aᵀy``.
+
+LP duals are those of the LP as written only when SCIP solves exactly that LP: presolve,
+propagation, heuristics, separation and symmetry handling are switched off for a pure LP
+(symmetry handling alone adds rows such as x0 >= x1, whose duals SCIP then reports in place of the
+model's). A start point is not given to SCIP for an LP: SCIP's simplex cannot use it, and an
+optimal start lets SCIP prune the root before its LP duals exist (it reports its invalid marker,
+-1e99). Duals that are still not finite numbers are not returned.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from optmodel.backend import Backend, Capability, SolveOptions, solver_output, start_values
-from optmodel.solution import Solution, SolutionStatus, Status, Termination
+from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
+from optmodel.canonical import Names
+from optmodel.interrupt import run_in_worker
+from optmodel.solution import Termination
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from optmodel.canonical import CanonicalForm
-    from optmodel.lazy import LazyFamily
-    from optmodel.model import Model
+    from optmodel.lazy import LazyFamily, Rows
 
-_CAPS = frozenset({Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START, Capability.LAZY})
+_CAPS = frozenset(
+    {Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START, Capability.LAZY, Capability.INCREMENTAL}
+)
+# SCIP's value for "no value" (SCIP_INVALID, 1e99); its infinity is 1e20 (the core's too).
+_INVALID = 1e98
 
 
-class Scip(Backend):
+class Scip(Adapter):
     name = "scip"
     description = "SCIP (branch-and-cut, SoPlex LP) via pyscipopt; lazy families in-solver"
     modules = ("pyscipopt",)
     distribution = "PySCIPOpt"
     subsolvers = {"scip": _CAPS}
 
-    def solve(self, model: Model, options: SolveOptions) -> Solution:
-        form = model.canonical()
-        with solver_output(options.verbose):
-            start = time.perf_counter()
-            s, xs, conss = build(form)
-            duals = not form.is_mip and not model.families
-            _set_options(s, options, duals)
-            handler = None
-            if model.families:
-                handler = _install_lazy(s, xs, model.families, form.integrality)
-                for key, value in options.solver_options.items():  # the user's settings win
-                    s.setParam(key, value)
-            if options.warm_start is not None:
-                _set_start(s, xs, start_values(model, options.warm_start))
-            build_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            s.optimize()  # SCIP catches Ctrl-C itself: status "userinterrupt", incumbent kept
-            elapsed = time.perf_counter() - start
-            sol = _solution(s, xs, conss, form, duals)
-        if handler is not None:
-            sol.stats["lazy_path"] = "in-solver"
-            sol.stats["rounds"] = handler.rounds
-        sol.build_seconds, sol.solve_seconds = build_seconds, elapsed
-        sol.backend = self.label
-        return sol
+    def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
+        self.form = form
+        self.s, self.xs, self.conss = build(form)
+        self.integer = form.integrality.copy()
+        self.families = list(families)
+        self.lp_settings = False
+        self.handler = _install_lazy(self.s, self.xs, self.families, form.integrality) if families else None
+        if options.warm_start is not None and not self._pure_lp:
+            _set_start(self.s, self.xs, options.warm_start)
+
+    @property
+    def _pure_lp(self) -> bool:
+        """An LP whose duals are wanted: SCIP must solve it as written."""
+        return not self.integer.any() and not self.families
+
+    def run(self, options: SolveOptions) -> RawResult:
+        s = self.s
+        _back_to_problem(s)  # solved before (row generation): back to the problem as stated
+        if self._pure_lp != self.lp_settings:
+            _lp_settings(s, self._pure_lp)
+            self.lp_settings = self._pure_lp
+        _set_options(s, options)
+        # optimize() holds the GIL and installs its own SIGINT handler: optimizeNogil in optmodel's
+        # worker thread (with misc/catchctrlc off) lets Ctrl-C reach optmodel, which interrupts SCIP.
+        run_in_worker(s.optimizeNogil, _interrupter(s))
+        raw = self._result()
+        if self.handler is not None:
+            raw.stats["lazy_path"] = "in-solver"
+            raw.stats["rounds"] = self.handler.rounds
+        return raw
+
+    def add_rows(self, rows: Rows) -> None:
+        _back_to_problem(self.s)
+        self.conss += _add_rows(self.s, _terms(self.xs), rows, f"cut{len(self.conss)}_")
+        form = self.form  # the form now loaded: its rows price the duals
+        self.form = dataclasses.replace(
+            form,
+            A=sp.csr_array(sp.vstack([form.A, rows.A], format="csr")),
+            row_lower=np.concatenate([form.row_lower, rows.lower]),
+            row_upper=np.concatenate([form.row_upper, rows.upper]),
+            row_names=Names(),
+        )
+
+    def set_integrality(self, integer: np.ndarray) -> None:
+        s = self.s
+        _back_to_problem(s)
+        form = self.form
+        for j in np.flatnonzero(integer != self.integer).tolist():
+            s.chgVarType(self.xs[j], _vtype(integer[j], form.col_lower[j], form.col_upper[j]))
+        self.integer = integer.astype(bool)
+
+    def _result(self) -> RawResult:
+        s = self.s
+        status = s.getStatus()
+        raw = RawResult(_termination(status))
+        if raw.termination is Termination.ERROR:
+            raw.message = f"SCIP stopped with status {status!r}"
+        raw.bound = _value(s.getDualbound())
+        raw.stats["nodes"] = int(s.getNNodes())
+        raw.stats["lp_iterations"] = int(s.getNLPIterations())
+        if s.getNSols() == 0:
+            return raw
+        best = s.getBestSol()
+        raw.x = np.asarray(s.getSolVal(best, self.xs), dtype=float).reshape(self.form.num_cols)
+        raw.objective = float(s.getSolObjVal(best))
+        if self._pure_lp and raw.termination is Termination.OPTIMAL:
+            self._duals(raw)
+        return raw
+
+    def _duals(self, raw: RawResult) -> None:
+        # The duals of SCIP's LP rows (SCIP minimises: a maximisation's are negated). Not
+        # getDualSolVal: for one-variable rows it returns the column's reduced cost instead.
+        y = self.form.sense.sign * np.array([self.s.getDualsolLinear(c) for c in self.conss], dtype=float)
+        if not np.all(np.abs(y) < _INVALID):  # the LP was never solved at the end (or NaN)
+            raw.stats["duals"] = "SCIP reported no valid LP duals"
+            return
+        raw.row_duals, raw.reduced_costs = _bound_rows(self.form, raw.x, y)
+
+
+def _at(value: float, bound: float) -> bool:
+    return math.isfinite(bound) and abs(value - bound) <= 1e-6 * (1.0 + abs(bound))
+
+
+def _bound_rows(form: CanonicalForm, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row duals and reduced costs of the rows as written, from SCIP's LP row duals ``y``.
+
+    SCIP makes a row with one unfixed variable a bound of that variable (even with presolve off):
+    the row is not in its LP, and its price is in the column's reduced cost. The price goes back
+    to such a row when the row, not the column's own bound, is what holds the column there.
+    """
+    A, s = form.A, form.sense.sign
+    z = form.c - A.T @ y
+    unfixed = np.flatnonzero(form.col_lower != form.col_upper)
+    sub = sp.csr_array(A[:, unfixed])
+    sub.eliminate_zeros()
+    single = np.flatnonzero((np.diff(sub.indptr) == 1) & (y == 0))
+    if not single.size:
+        return y, z
+    activity = A @ x
+    for i in single.tolist():
+        k = sub.indptr[i]
+        j, a = int(unfixed[sub.indices[k]]), float(sub.data[k])
+        priced = s * z[j]  # > 0: held from below, < 0: from above (in the minimisation)
+        if priced == 0 or _at(x[j], (form.col_lower if priced > 0 else form.col_upper)[j]):
+            continue
+        if _at(activity[i], (form.row_lower if (priced > 0) == (a > 0) else form.row_upper)[i]):
+            y[i] = z[j] / a
+            z[j] = 0.0
+    return y, form.c - A.T @ y
+
+
+def _interrupter(s: Any) -> Callable[[], None]:
+    """SCIP's ``interruptSolve``, and ``SCIPinterruptLP`` (not in pyscipopt, called through ctypes)
+    so that a long simplex solve stops too: SCIP looks at its interrupt flag only between LPs."""
+    import ctypes
+
+    import pyscipopt.scip
+
+    interrupt_lp = None
+    try:
+        interrupt_lp = ctypes.CDLL(pyscipopt.scip.__file__).SCIPinterruptLP  # found among its libraries
+        interrupt_lp.argtypes, interrupt_lp.restype = [ctypes.c_void_p, ctypes.c_uint], ctypes.c_int
+        pointer = ctypes.pythonapi.PyCapsule_GetPointer
+        pointer.argtypes, pointer.restype = [ctypes.py_object, ctypes.c_char_p], ctypes.c_void_p
+        scip = pointer(s.to_ptr(False), b"scip")
+    except (OSError, AttributeError, ValueError):  # another build of pyscipopt: between LPs only
+        interrupt_lp = None
+
+    def cancel() -> None:
+        # interruptSolve's flag is lost if it comes before SCIP's solve has started (a Ctrl-C during
+        # the model build): a time limit of 0 stops that solve too (the core reports interrupted).
+        s.setRealParam("limits/time", 0.0)
+        if interrupt_lp is not None:
+            interrupt_lp(scip, 1)
+        s.interruptSolve()
+
+    return cancel
+
+
+def _back_to_problem(s: Any) -> None:
+    """Free SCIP's transformed problem (after a solve) so that the model can be changed and solved."""
+    from pyscipopt import SCIP_STAGE
+
+    if s.getStage() > SCIP_STAGE.PROBLEM:
+        s.freeTransform()
+
+
+def _terms(xs: Any) -> list[Any]:
+    from pyscipopt.scip import Term
+
+    return [Term(v) for v in xs.tolist()]
+
+
+def _vtype(integer: bool, lower: float, upper: float) -> str:
+    return ("B" if lower >= 0 and upper <= 1 else "I") if integer else "C"
 
 
 def build(form: CanonicalForm) -> tuple[Any, Any, list[Any]]:
     """A pyscipopt model of the canonical form: (model, matrix variable, linear constraints)."""
     from pyscipopt import Model
-    from pyscipopt.scip import Expr, ExprCons, Term
 
     s = Model(form.name or "model")
-    n = form.num_cols
     lb = np.where(np.isfinite(form.col_lower), form.col_lower, None)
     ub = np.where(np.isfinite(form.col_upper), form.col_upper, None)
     binary = form.integrality & (form.col_lower >= 0) & (form.col_upper <= 1)
     vtype = np.where(binary, "B", np.where(form.integrality, "I", "C"))
-    if n:
-        xs = s.addMatrixVar((n,), name="x", vtype=vtype, lb=lb, ub=ub, obj=form.c)
+    if form.num_cols:
+        xs = s.addMatrixVar((form.num_cols,), name="x", vtype=vtype, lb=lb, ub=ub, obj=form.c)
     else:
         xs = np.zeros(0, dtype=object)
     if form.sense.sign < 0:
         s.setMaximize()
     if form.offset:
         s.addObjoffset(float(form.offset))
-    terms = [Term(v) for v in xs.tolist()]
-    A = form.A
-    indptr, indices, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
-    lo = [None if not math.isfinite(b) else b for b in form.row_lower.tolist()]
-    hi = [None if not math.isfinite(b) else b for b in form.row_upper.tolist()]
-    conss = []
-    for i in range(form.num_rows):
-        a, b = indptr[i], indptr[i + 1]
-        expr = Expr(dict(zip([terms[j] for j in indices[a:b]], data[a:b])))
-        conss.append(s.addCons(ExprCons(expr, lhs=lo[i], rhs=hi[i]), name=f"r{i}"))
+    from optmodel.lazy import Rows
+
+    conss = _add_rows(s, _terms(xs), Rows(form.A, form.row_lower, form.row_upper), "r")
     return s, xs, conss
 
 
-def _set_options(s: Any, options: SolveOptions, duals: bool) -> None:
+def _add_rows(s: Any, terms: list[Any], rows: Rows, prefix: str, removable: bool = False) -> list[Any]:
+    """Linear constraints ``lower <= A @ x <= upper``, one per row of ``rows``."""
+    from pyscipopt.scip import Expr, ExprCons
+
+    A = rows.A
+    indptr, indices, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
+    lo = [b if math.isfinite(b) else None for b in rows.lower.tolist()]
+    hi = [b if math.isfinite(b) else None for b in rows.upper.tolist()]
+    conss = []
+    for i in range(rows.count):
+        a, b = indptr[i], indptr[i + 1]
+        expr = Expr(dict(zip([terms[j] for j in indices[a:b]], data[a:b])))
+        upper = hi[i] if hi[i] is not None or lo[i] is not None else s.infinity()  # never both None
+        cons = ExprCons(expr, lhs=lo[i], rhs=upper)
+        conss.append(s.addCons(cons, name=f"{prefix}{i}", removable=removable))
+    return conss
+
+
+def _lp_settings(s: Any, on: bool) -> None:
+    """Switch off (or back on) everything that makes SCIP's final LP differ from the LP as written."""
     from pyscipopt import SCIP_PARAMSETTING
 
-    if not options.verbose:
-        s.hideOutput()
-    if options.time_limit is not None:
-        s.setParam("limits/time", max(float(options.time_limit), 0.0))
+    setting = SCIP_PARAMSETTING.OFF if on else SCIP_PARAMSETTING.DEFAULT
+    s.setPresolve(setting)
+    s.setHeuristics(setting)
+    s.setSeparating(setting)
+    if on:
+        s.disablePropagation()
+        s.setIntParam("misc/usesymmetry", 0)
+    else:
+        for key in ("propagating/maxrounds", "propagating/maxroundsroot", "misc/usesymmetry"):
+            s.resetParam(key)
+
+
+def _set_options(s: Any, options: SolveOptions) -> None:
+    s.hideOutput(quiet=not options.verbose)
+    s.setBoolParam("misc/catchctrlc", False)  # optmodel's handler asks SCIP to stop (interruptSolve)
+    s.setRealParam("limits/time", max(float(options.time_limit), 0.0) if options.time_limit is not None else 1e20)
     if options.mip_gap is not None:
         s.setParam("limits/gap", float(options.mip_gap))
     if options.threads is not None:
         s.setParam("parallel/maxnthreads", int(options.threads))
-    if duals:
-        # Duals of the rows as written need the LP without presolve's transformations.
-        s.setPresolve(SCIP_PARAMSETTING.OFF)
-        s.setHeuristics(SCIP_PARAMSETTING.OFF)
-        s.disablePropagation()
-    for key, value in options.solver_options.items():
+    for key, value in options.solver_options.items():  # the user's settings win
         s.setParam(key, value)
 
 
@@ -121,9 +281,17 @@ def _set_start(s: Any, xs: Any, values: np.ndarray) -> None:
     s.addSol(sol, free=True)
 
 
+def _value(v: float) -> float | None:
+    """A SCIP number: its invalid marker (1e99) and NaN are None, its infinity (1e20) infinite."""
+    if math.isnan(v) or abs(v) >= _INVALID:
+        return None
+    return math.copysign(math.inf, v) if abs(v) >= 1e20 else float(v)
+
+
 def _termination(status: str) -> Termination:
     return {
         "optimal": Termination.OPTIMAL,
+        "gaplimit": Termination.OPTIMAL,  # within the requested gap (as HiGHS reports it)
         "infeasible": Termination.INFEASIBLE,
         "unbounded": Termination.UNBOUNDED,
         "inforunbd": Termination.INFEASIBLE_OR_UNBOUNDED,
@@ -132,7 +300,6 @@ def _termination(status: str) -> Termination:
         "nodelimit": Termination.ITERATION_LIMIT,
         "totalnodelimit": Termination.ITERATION_LIMIT,
         "stallnodelimit": Termination.ITERATION_LIMIT,
-        "gaplimit": Termination.OPTIMAL,
         "memlimit": Termination.ERROR,
         "sollimit": Termination.OTHER,
         "bestsollimit": Termination.OTHER,
@@ -140,94 +307,44 @@ def _termination(status: str) -> Termination:
     }.get(status, Termination.ERROR)
 
 
-def _solution(s: Any, xs: Any, conss: list[Any], form: CanonicalForm, duals: bool) -> Solution:
-    status = s.getStatus()
-    term = _termination(status)
-    sol = Solution(Status.ERROR, term, SolutionStatus.NO_SOLUTION)
-    if term is Termination.ERROR:
-        sol.message = f"SCIP stopped with status {status!r}"
-    if s.getNSols() > 0:
-        best = s.getBestSol()
-        sol.x = np.asarray(s.getSolVal(best, xs), dtype=float).reshape(form.num_cols) if form.num_cols else np.zeros(0)
-        sol.objective = float(s.getSolObjVal(best))
-        sol.solution_status = SolutionStatus.OPTIMAL if term is Termination.OPTIMAL else SolutionStatus.FEASIBLE
-    elif term is Termination.OPTIMAL and form.num_cols == 0:
-        sol.x, sol.objective = np.zeros(0), form.offset
-    bound = s.getDualbound()
-    if math.isfinite(bound) and abs(bound) < 1e20:
-        sol.bound = float(bound)
-    if sol.objective is not None:
-        gap = s.getGap()
-        sol.gap = float(gap) if math.isfinite(gap) else None
-    sol.stats["nodes"] = int(s.getNNodes())
-    if duals and term is Termination.OPTIMAL and sol.x is not None:
-        y = np.array([s.getDualSolVal(c) for c in conss], dtype=float)
-        # getDualSolVal maps the transformed problem's duals back: d objective / d bound already.
-        sol.row_duals = y
-        sol.reduced_costs = form.c - form.A.T @ sol.row_duals
-    return sol
-
-
 # --- lazy constraint families in SCIP's branch-and-cut --------------------------------------
 def _install_lazy(s: Any, xs: Any, families: list[LazyFamily], integrality: np.ndarray) -> Any:
     """A constraint handler that checks candidates with the oracles and adds the violated rows."""
     from pyscipopt import SCIP_RESULT, Conshdlr
-    from pyscipopt.scip import Expr, ExprCons, Term
 
     from optmodel import lazy
 
-    terms = [Term(v) for v in xs.tolist()]
+    terms = _terms(xs)
 
     class LazyHandler(Conshdlr):
         def __init__(self) -> None:
             self.rounds = 0
 
-        def _values(self, solution: Any) -> np.ndarray:
-            return np.asarray(self.model.getSolVal(solution, xs), dtype=float).ravel()
-
         def _cuts(self, solution: Any, fractional: bool, integral: bool, count: bool = True) -> lazy.Rows:
-            x = self._values(solution)
+            x = np.asarray(self.model.getSolVal(solution, xs), dtype=float).ravel()
             if integral:
                 x[integrality] = np.round(x[integrality])
             return lazy.separate(families, x, fractional=fractional, count=count)
 
-        def _add(self, rows: lazy.Rows, as_cut: bool) -> None:
-            A = rows.A
-            indptr, indices, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
-            for i in range(rows.count):
-                a, b = indptr[i], indptr[i + 1]
-                expr = Expr(dict(zip([terms[j] for j in indices[a:b]], data[a:b])))
-                lo = float(rows.lower[i]) if math.isfinite(rows.lower[i]) else None
-                hi = float(rows.upper[i]) if math.isfinite(rows.upper[i]) else None
-                self.model.addCons(
-                    ExprCons(expr, lhs=lo, rhs=hi), name=f"lazy{self.rounds}_{i}", removable=as_cut, modifiable=False
-                )
+        def _enforce(self, rows: lazy.Rows, as_cut: bool) -> dict[str, Any]:
+            if not rows.count:
+                return {"result": SCIP_RESULT.DIDNOTFIND if as_cut else SCIP_RESULT.FEASIBLE}
+            _add_rows(self.model, terms, rows, f"lazy{self.rounds}_", removable=as_cut)
             self.rounds += 1
+            return {"result": SCIP_RESULT.CONSADDED}
 
         def conscheck(self, constraints, solution, checkintegrality, checklprows, printreason, completely, **kw):
             rows = self._cuts(solution, fractional=False, integral=True, count=False)
             return {"result": SCIP_RESULT.INFEASIBLE if rows.count else SCIP_RESULT.FEASIBLE}
 
         def consenfolp(self, constraints, nusefulconss, solinfeasible):
-            rows = self._cuts(None, fractional=False, integral=True)
-            if not rows.count:
-                return {"result": SCIP_RESULT.FEASIBLE}
-            self._add(rows, as_cut=False)
-            return {"result": SCIP_RESULT.CONSADDED}
+            return self._enforce(self._cuts(None, fractional=False, integral=True), as_cut=False)
 
         def consenfops(self, constraints, nusefulconss, solinfeasible, objinfeasible):
-            rows = self._cuts(None, fractional=False, integral=True)
-            if not rows.count:
-                return {"result": SCIP_RESULT.FEASIBLE}
-            self._add(rows, as_cut=False)
-            return {"result": SCIP_RESULT.CONSADDED}
+            return self._enforce(self._cuts(None, fractional=False, integral=True), as_cut=False)
 
         def conssepalp(self, constraints, nusefulconss):
-            rows = self._cuts(None, fractional=True, integral=False)
-            if not rows.count:
-                return {"result": SCIP_RESULT.DIDNOTFIND}
-            self._add(rows, as_cut=True)
-            return {"result": SCIP_RESULT.CONSADDED}
+            return self._enforce(self._cuts(None, fractional=True, integral=False), as_cut=True)
 
         def conslock(self, constraint, locktype, nlockspos, nlocksneg):
             # Cut rows may have either sign: lock every variable both ways.

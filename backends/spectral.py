@@ -5,6 +5,10 @@ second-smallest eigenvalue of the similarity graph's Laplacian (open paths); clo
 ordered by the angle of the second and third eigenvectors (circular seriation). Distances are
 turned into similarities with a Gaussian kernel whose width is the median distance to the
 fifth-nearest neighbour.
+
+The eigenvectors (a dense LU: seconds for a few thousand items) are computed in
+``interrupt.run_in_worker``: on Ctrl-C they are abandoned after ``interrupt.GRACE_SECONDS`` and a
+nearest-neighbour order returned instead. There is no search to cut short at a time limit.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from optmodel import interrupt
 from optmodel.backend import Capability, SolveOptions
 from optmodel.ordering import OrderingBackend, TourProblem, TourRun
 
@@ -67,10 +72,13 @@ class Spectral(OrderingBackend):
     subsolvers: ClassVar[dict[str, frozenset[Capability]]] = {"fiedler": frozenset({Capability.ORDERING})}
 
     def search(self, problem: TourProblem, options: SolveOptions, deadline: float | None) -> TourRun:
-        order = fiedler_order(similarity_of(problem), closed=not problem.dummy)
+        stats: dict[str, object] = {"method": "fiedler"}
+        order, _ = interrupt.run_in_worker(lambda: fiedler_order(similarity_of(problem), closed=not problem.dummy))
+        if order is None:
+            return self.fallback(problem, deadline, stats, "Interrupted before the Fiedler vector was computed")
         if problem.dummy:
             order = np.append(order, problem.n - 1)
-        return TourRun(order.astype(np.int64), stats={"method": "fiedler"})
+        return TourRun(order.astype(np.int64), stats=stats)
 
 
 BACKEND = Spectral

@@ -12,6 +12,12 @@ learning rate (two time-scales). ``solver_options``:
   progress (default: stderr is a tty), log_every (50), checkpoint (path), checkpoint_every (500),
   resume (False), eval_batches (8).
 
+The loop stops between steps at the step budget (``iteration_limit``), at ``time_limit``
+(``time_limit``) or on Ctrl-C (``interrupted``: ``optmodel.interrupt``'s stop request, polled every
+step); each returns the current (or averaged) parameters (``minimax.trained_parameters(sol)``) and
+writes the checkpoint first when one was asked for. A KeyboardInterrupt inside a step (a second
+Ctrl-C) returns no parameters: the step in flight may be half done.
+
 Under ``torchrun`` (WORLD_SIZE > 1) each process samples its own batches and the players'
 gradients are averaged across processes every step (gloo on CPU, NCCL on GPUs), which is what
 DistributedDataParallel does; the result reports ``world_size``.
@@ -19,6 +25,7 @@ DistributedDataParallel does; the result reports ``world_size``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -29,7 +36,8 @@ import numpy as np
 
 from optmodel.backend import Backend, Capability, SolveOptions
 from optmodel.errors import InputError, ModelError, OptmodelError
-from optmodel.solution import Solution, SolutionStatus, Status, Termination, Verification
+from optmodel.interrupt import stop_requested
+from optmodel.solution import Solution, SolutionStatus, Status, Termination
 
 if TYPE_CHECKING:
     import torch
@@ -102,7 +110,9 @@ class TorchMinimax(Backend):
         trainer = None
         try:
             trainer = _Trainer(game, self.subsolver, opts, options)
-            return trainer.run()
+            sol = trainer.run()
+            sol.verification = game.verify(sol)  # the core's result stage calls this too
+            return sol
         finally:
             torch.set_num_threads(threads)
             if trainer is not None:
@@ -241,6 +251,10 @@ class _Trainer:
                     for t in ps:
                         dist.broadcast(t.data, 0)
         self.step = 0
+        # Under torchrun a stop (Ctrl-C, the time limit) travels with the step's gradients, so that
+        # every process stops after the same step: [interrupted, time limit], summed over processes.
+        self.stop_flags: Any = None
+        self.agreed_stop: Termination | None = None
         self.last_checkpoint: tuple[str, int] | None = None
         self.resumed_from: int | None = None
         ckpt = opts["checkpoint"]
@@ -299,11 +313,19 @@ class _Trainer:
         import torch
         import torch.distributed as dist
 
-        # One bucket per call: the gradients and the loss values, averaged over the processes.
+        # One bucket per call: the gradients, the loss values and the stop flags, averaged over the
+        # processes (a flag > 0 afterwards: some process asked to stop).
+        flags = self.stop_flags if self.stop_flags is not None else torch.zeros(2)
         parts = [g.reshape(-1) for i in who for g in grads[i]] + [values[i].reshape(1) for i in who]
+        parts.append(flags.to(device=parts[0].device, dtype=parts[0].dtype))
         flat = torch.cat(parts)
         dist.all_reduce(flat)
         flat /= self.world_size
+        interrupted, timed_out = (float(f) for f in flat[-2:])
+        if interrupted > 0:
+            self.agreed_stop = Termination.INTERRUPTED
+        elif timed_out > 0 and self.agreed_stop is None:
+            self.agreed_stop = Termination.TIME_LIMIT
         k = 0
         for i in who:
             for j, g in enumerate(grads[i]):
@@ -371,8 +393,13 @@ class _Trainer:
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
         tmp = f"{path}.tmp{os.getpid()}"
-        torch.save(state, tmp)
-        os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
+        try:
+            torch.save(state, tmp)
+            os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
+        except BaseException:  # a full disk, or a second Ctrl-C while writing: no temporary left
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
         self.last_checkpoint = (path, self.step)
 
     def _load(self, path: str) -> None:
@@ -432,8 +459,13 @@ class _Trainer:
         first = self.step
         try:
             while self.step < self.steps:
-                if self.options.time_limit is not None and time.perf_counter() - start > self.options.time_limit:
-                    termination = Termination.TIME_LIMIT
+                stop = self._stop_reason(start)
+                if self.world_size > 1:  # acted on after this step, once every process knows
+                    self.stop_flags = torch.tensor([stop is Termination.INTERRUPTED, stop is Termination.TIME_LIMIT],
+                                                   dtype=torch.float32)
+                    stop = None
+                if stop is not None:
+                    termination = stop
                     break
                 losses = self._one_step()
                 self._after_step()
@@ -445,6 +477,9 @@ class _Trainer:
                     bar.set_postfix({names[i]: f"{v:.4f}" for i, v in losses.items()}, refresh=False)
                 if self.checkpoint and self.every > 0 and self.step % self.every == 0:
                     self._save(self.checkpoint)
+                if self.agreed_stop is not None:
+                    termination = self.agreed_stop
+                    break
         except _Diverged as err:
             bar.close()
             where = (f"the last good checkpoint is {self.last_checkpoint[0]} (step {self.last_checkpoint[1]})"
@@ -470,6 +505,15 @@ class _Trainer:
                     for t, a in zip(ps, avg):
                         t.copy_(a)
         return self._result(termination, start, first, losses, message)
+
+    def _stop_reason(self, start: float) -> Termination | None:
+        """Why this process would stop before the next step: Ctrl-C, the time limit, or not at all."""
+        if stop_requested():
+            return Termination.INTERRUPTED
+        limit = self.options.time_limit
+        if limit is not None and time.perf_counter() - start >= limit:
+            return Termination.TIME_LIMIT
+        return None
 
     def _after_step(self) -> None:
         import torch
@@ -503,25 +547,32 @@ class _Trainer:
         elapsed = time.perf_counter() - start
         done = self.step - first
         objective = self._evaluate() if values else None
-        finite = objective is None or math.isfinite(objective)
-        verification = Verification(objective_recomputed=objective, feasible=finite,
-                                    problems=[] if finite else ["the objective is not finite"])
         if values and not message:
-            message = (f"{self.step} steps of {self.algorithm} gradient descent-ascent; a stochastic-gradient "
-                       "method stops at its step budget: the point is its last (or averaged) iterate.")
+            point = "the point is the last iterate" if self.ema is None else "the point is the averaged iterate"
+            resume = ""
+            if self.last_checkpoint and self.last_checkpoint[1] == self.step:
+                resume = f"; checkpoint {self.last_checkpoint[0]} (resume to continue)"
             if term is Termination.TIME_LIMIT:
-                message = f"time limit reached after {self.step} of {self.steps} steps."
+                message = f"time limit reached after {self.step} of {self.steps} steps: {point}{resume}."
+            elif term is Termination.INTERRUPTED:
+                message = f"interrupted after {self.step} of {self.steps} steps: {point}{resume}."
+            else:
+                message = (f"{self.step} steps of {self.algorithm} gradient descent-ascent; a stochastic-gradient "
+                           f"method stops at its step budget: {point}.")
         sol = Solution(
-            status=Status.ERROR,
+            status=Status.ERROR,  # set by finalize_status after verification
             termination=term,
             solution_status=SolutionStatus.FEASIBLE if values else SolutionStatus.NO_SOLUTION,
             objective=objective,
-            x=np.zeros(0) if values else None,
+            x=None,  # no canonical columns: the point is the players' parameters
             backend=f"torch:{self.algorithm}",
             solve_seconds=elapsed,
             message=message,
-            verification=verification,
         )
+        if values:
+            sol.parameters = {  # read by minimax.trained_parameters
+                p.name: [t.detach().to("cpu", copy=True) for t in ps] for p, ps in zip(self.game.players, self.params)
+            }
         sol.stats = {
             "steps": self.step,
             "algorithm": self.algorithm,

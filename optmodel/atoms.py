@@ -30,6 +30,7 @@ from optmodel.expr import Expr, _broadcast_shapes, _with_cols, as_expr
 if TYPE_CHECKING:
     from optmodel.canonical import CanonicalForm, Sense
     from optmodel.model import Model
+    from optmodel.solution import Solution, Verification
 
 Shape = tuple[int, ...]
 
@@ -184,6 +185,84 @@ class LogExpr:
                 "cannot minimize a concave log expression; minimize a convex one (nonpositive weights "
                 "on the logs, e.g. -log(x)) or maximize this one"
             )
+
+    def verify(self, sol: Solution) -> Verification:
+        """optmodel's check of an answer for this objective (called by the core after the solve).
+
+        The point must satisfy the model's linear constraints and bounds (the same normalised form
+        the LP/MIP path verifies against) and lie inside the log's domain; the objective is
+        recomputed from this expression. Where the solver gave duals (an optimal continuous
+        solve), the KKT conditions are checked on the model with each log argument as a column
+        ``u_k = a_k x + b_k``, linearised at the point: at an optimum of a concave maximisation
+        (convex minimisation) the point also solves that LP, whose duals are the solver's plus
+        ``w_k / u_k`` (the log's derivative) on the rows defining ``u``; optmodel's LP check then
+        judges stationarity against the size of the gradient's terms, the signs, and
+        complementary slackness (the LP's duality gap). Without duals, no optimality check.
+        """
+        from optmodel.reductions import prepare
+        from optmodel.solution import Verification
+        from optmodel.verify import OPTIMALITY_TOLERANCE, verify
+
+        model = self.model if self.model is not None else sol.model
+        if model is None:  # a log of constants only, outside any solve
+            return Verification(feasible=False, point=False, problems=["no model to check the answer against"])
+        form = prepare(constraint_form(model))[0]
+        x = sol.x
+        if x is None or x.shape != (form.num_cols,) or not np.all(np.isfinite(x)):
+            return verify(form, sol)  # no point, or a malformed one: said so there
+        value = float(self.value(x))
+        if not np.isfinite(value):
+            v = verify(form, dataclasses.replace(sol, objective=None, row_duals=None, reduced_costs=None))
+            v.objective_recomputed, v.feasible = None, False
+            v.problems.append("the point is outside the log's domain (an argument is <= 0)")
+            return v
+        if sol.row_duals is None:
+            v = verify(form, dataclasses.replace(sol, objective=None))
+        else:
+            v = verify(*self._linearised(form, sol, value))
+        v.objective_recomputed = value
+        if sol.objective is not None:
+            v.objective_error = abs(sol.objective - value) / (1.0 + abs(value))
+            if not v.objective_error <= OPTIMALITY_TOLERANCE:
+                v.problems.append(
+                    f"the solver's objective {sol.objective:.10g} differs from the recomputed {value:.10g}"
+                )
+        return v
+
+    def _linearised(self, form: CanonicalForm, sol: Solution, value: float) -> tuple[CanonicalForm, Solution]:
+        """The LP (and the answer in its terms) whose certificate is the KKT conditions at ``sol.x``:
+        columns ``[x, u]``, rows ``[A x, u - A_log x = b_log]``, objective ``c x + Σ (w/u) u``."""
+        n = form.num_cols
+        keep = np.flatnonzero(self.weight != 0)
+        arg = sp.csr_array(_with_cols(self.arg.coef, n))[keep]
+        b = self.arg.const[keep]
+        u = arg @ sol.x + b
+        nu = self.weight[keep] / u  # d objective / d u: the duals of the rows defining u
+        k = keep.size
+        top = sp.hstack([form.A, sp.csr_array((form.num_rows, k))])
+        A = sp.vstack([top, sp.hstack([-arg, sp.identity(k, format="csr")])])
+        c = np.concatenate([_with_cols(self.affine.coef, n).toarray().ravel(), nu])
+        x = np.concatenate([sol.x, u])
+        lifted = dataclasses.replace(
+            form,
+            c=c,
+            offset=value - float(c @ x),
+            A=sp.csr_array(A),
+            row_lower=np.concatenate([form.row_lower, b]),
+            row_upper=np.concatenate([form.row_upper, b]),
+            col_lower=np.concatenate([form.col_lower, np.full(k, -np.inf)]),
+            col_upper=np.concatenate([form.col_upper, np.full(k, np.inf)]),
+            integrality=np.concatenate([form.integrality, np.zeros(k, dtype=bool)]),
+        )
+        z = sol.reduced_costs
+        answer = dataclasses.replace(
+            sol,
+            x=x,
+            objective=None,
+            row_duals=np.concatenate([sol.row_duals, nu]),
+            reduced_costs=None if z is None else np.concatenate([z, np.zeros(k)]),
+        )
+        return lifted, answer
 
     def __repr__(self) -> str:
         return f"<LogExpr {self.curvature} shape={self.shape} terms={self.weight.size}>"

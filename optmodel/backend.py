@@ -1,8 +1,19 @@
 """What a backend is: a translator of the spec for one solver family, with declared capabilities.
 
 Backend modules live in ``optmodel.backends`` (the repo's ``backends/`` folder); each defines one
-``Backend`` subclass named ``BACKEND``. Solver libraries are imported inside ``solve`` only, so that
-listing backends and ``--help`` stay fast.
+``Backend`` subclass named ``BACKEND``. Solver libraries are imported when a model is loaded, so
+that listing backends and ``--help`` stay fast.
+
+An LP/MIP backend is an ``Adapter`` with a small contract: ``load(form, options)`` hands the
+(normalised) canonical form to the solver, ``run(options)`` solves and returns the solver's own
+answer as a ``RawResult``; where the solver can change a loaded model (``Capability.INCREMENTAL``)
+``add_rows`` and ``set_integrality`` do so, and ``iis()`` gives an irreducible infeasible
+subsystem (``Capability.IIS``). Everything after the solver call (trivial models, the
+infeasible-or-unbounded decision, the gap, limit and interrupt statuses, verification, the
+``Solution``) happens once, in ``optmodel.solving``.
+
+Other kinds of objective (convex atoms, orderings, minimax) are solved by ``Backend.solve``; the
+objective kind verifies the answer (``verify(sol)``), and the core derives the status.
 """
 
 from __future__ import annotations
@@ -19,7 +30,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from optmodel.solution import Termination
+
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from optmodel.canonical import CanonicalForm
+    from optmodel.lazy import LazyFamily, Rows
     from optmodel.model import Model
     from optmodel.solution import Solution
 
@@ -34,6 +51,7 @@ class Capability(str, Enum):
     CONVEX = "convex"  # convex nonlinear atoms (log, ...)
     ORDERING = "ordering"  # permutation decisions (TSP, seriation)
     MINIMAX = "minimax"  # saddle-point problems over torch parameters
+    INCREMENTAL = "incremental"  # rows added and integrality changed on a loaded model (row generation)
 
 
 @dataclass
@@ -44,6 +62,8 @@ class SolveOptions:
     verbose: bool = False
     warm_start: np.ndarray | dict[Any, Any] | None = None  # column values (or {Var: values})
     solver_options: dict[str, Any] = field(default_factory=dict)  # raw, passed through
+    duals: bool = False  # require LP duals: refused before the solve by backends without them
+    iis: bool = False  # require an IIS when infeasible: likewise refused where unsupported
 
     def __post_init__(self) -> None:
         from optmodel.errors import OptmodelError
@@ -113,8 +133,79 @@ class Backend:
             return f"{self.label} cannot solve {'/'.join(sorted(c.value for c in missing))} models"
         return None
 
-    def solve(self, model: Model, options: SolveOptions) -> Solution:  # pragma: no cover
-        raise NotImplementedError
+    def refuses(self, model: Model, options: SolveOptions) -> str | None:
+        """``why_not``, plus what the options ask for (duals, an IIS, a warm start)."""
+        reason = self.why_not(model)
+        asked = requested(options) - self.capabilities
+        if reason is None and asked:
+            reason = f"{self.label} cannot provide {' or '.join(sorted(c.value for c in asked))}"
+        if reason is None and options.duals and model.is_mip:
+            reason = "a MIP has no duals (solve its LP relaxation for them)"
+        return reason
+
+    def solve(self, model: Model, options: SolveOptions) -> Solution:
+        """Solve a model of a non-linear kind; the objective kind verifies the answer afterwards."""
+        from optmodel.errors import CapabilityError
+
+        raise CapabilityError(f"{self.label} solves LP/MIP models only")
+
+
+def requested(options: SolveOptions) -> frozenset[Capability]:
+    """Capabilities that the options ask of a backend beyond what the model needs."""
+    asked = set()
+    if options.duals:
+        asked.add(Capability.DUALS)
+    if options.iis:
+        asked.add(Capability.IIS)
+    if options.warm_start is not None:
+        asked.add(Capability.WARM_START)
+    return frozenset(asked)
+
+
+@dataclass
+class RawResult:
+    """What a solver said, in the canonical form's terms, before optmodel judges it.
+
+    ``x`` is the point the solver returned (None if none), ``objective`` its objective value as the
+    solver reports it (offset included), ``bound`` the solver's proven bound on the optimum (MIP
+    dual bound; None if unknown). Duals follow HiGHS's convention (see ``optmodel.verify``).
+    """
+
+    termination: Termination
+    x: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+    row_duals: np.ndarray | None = None
+    reduced_costs: np.ndarray | None = None
+    iis: list[str] | None = None
+    message: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
+    build_seconds: float = 0.0  # filled by the core around load and run
+    solve_seconds: float = 0.0
+
+
+class Adapter(Backend):
+    """An LP/MIP backend: translate the canonical form for one solver, run it, report its answer.
+
+    Subclasses implement ``load`` and ``run``; ``add_rows``/``set_integrality`` where they declare
+    ``Capability.INCREMENTAL``, ``iis`` where they declare ``Capability.IIS``. Lazy families reach
+    ``load`` only on sub-solvers that declare ``Capability.LAZY``.
+    """
+
+    def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
+        raise NotImplementedError  # pragma: no cover - every adapter defines it
+
+    def run(self, options: SolveOptions) -> RawResult:
+        raise NotImplementedError  # pragma: no cover - every adapter defines it
+
+    def add_rows(self, rows: Rows) -> None:
+        raise NotImplementedError(f"{self.label} cannot add rows to a loaded model")  # pragma: no cover
+
+    def set_integrality(self, integer: np.ndarray) -> None:
+        raise NotImplementedError(f"{self.label} cannot change integrality")  # pragma: no cover
+
+    def iis(self) -> list[str] | None:
+        return None
 
 
 @contextlib.contextmanager

@@ -1,19 +1,15 @@
-"""Choosing a backend for a model and running it: lower once, solve, verify, report."""
+"""Choosing a backend for a model and handing it to the pipeline that solves, verifies and reports."""
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from typing import Any
 
-import numpy as np
-
-from optmodel.backend import Backend, SolveOptions
-from optmodel.canonical import CanonicalForm
+from optmodel.backend import Adapter, Backend, SolveOptions, requested
 from optmodel.errors import BackendUnavailable, CapabilityError, OptmodelError
+from optmodel.interrupt import stop_on_interrupt
 from optmodel.model import Model
-from optmodel.solution import Solution, Termination, finalize_status
-from optmodel.verify import verify
+from optmodel.solution import Solution, finalize_status
+from optmodel.solving import solve_linear
 
 # Tried in this order when no backend is named.
 PREFERENCE = ("highs", "scip", "ortools", "cvxpy", "pyomo", "fast-tsp", "exact", "torch")
@@ -44,30 +40,35 @@ def get_backend(spec: str) -> Backend:
     return cls(sub or None)
 
 
-def capable_backends(model: Model) -> list[str]:
-    """Installed ``backend:subsolver`` labels that accept ``model``."""
+def capable_backends(model: Model, options: SolveOptions | None = None) -> list[str]:
+    """Installed ``backend:subsolver`` labels that accept ``model`` (and what ``options`` ask for)."""
+    opts = options or SolveOptions()
     labels = []
     for name, cls in backend_classes().items():
         if cls.unavailable_reason():
             continue
         for sub in cls.subsolvers:
-            if cls(sub).why_not(model) is None:
+            if cls(sub).refuses(model, opts) is None:
                 labels.append(f"{name}:{sub}")
     return labels
 
 
-def choose(model: Model, backend: str | None = None) -> Backend:
+def choose(model: Model, backend: str | None = None, options: SolveOptions | None = None) -> Backend:
+    """The backend that will solve ``model``: the one named (its first sub-solver that can), or the
+    first capable one in ``PREFERENCE``. What ``options`` ask for (duals, an IIS, a warm start)
+    counts: a backend that lacks it is refused here, before any solve, naming those that can."""
+    opts = options or SolveOptions()
     if backend is not None:
         chosen = get_backend(backend)
         if ":" not in backend:
             # Pick the backend's first sub-solver that can take the model.
             for sub in chosen.subsolvers:
                 candidate = type(chosen)(sub)
-                if candidate.why_not(model) is None:
+                if candidate.refuses(model, opts) is None:
                     return candidate
-        reason = chosen.why_not(model)
+        reason = chosen.refuses(model, opts)
         if reason:
-            able = capable_backends(model)
+            able = capable_backends(model, opts)
             raise CapabilityError(f"{reason}; backends that can: {', '.join(able) or 'none installed'}")
         return chosen
     # The usual backends first, importing only their modules; then every other one.
@@ -76,50 +77,35 @@ def choose(model: Model, backend: str | None = None) -> Backend:
         if cls is None or cls.unavailable_reason():
             continue
         try:
-            return choose(model, name)
+            return choose(model, name, opts)
         except CapabilityError:
             continue
-    needs = ", ".join(sorted(c.value for c in model.requirements()))
+    needs = ", ".join(sorted(c.value for c in model.requirements() | requested(opts)))
     raise CapabilityError(f"no installed backend can solve a model that needs {needs}")
 
 
-def _decide_infeasible_or_unbounded(form: CanonicalForm, backend: Backend, opts: SolveOptions, sol: Solution) -> None:
-    """Some solvers only say "infeasible or unbounded": the same model with a zero objective decides.
-    It cannot be unbounded, so "infeasible or unbounded" there means infeasible; and when it is
-    feasible the original was unbounded (with rational data, for MIPs too)."""
-    feasibility = Model.from_canonical(dataclasses.replace(form, c=np.zeros(form.num_cols), offset=0.0))[0]
-    check = type(backend)(backend.subsolver).solve(feasibility, opts)
-    if check.termination is Termination.OPTIMAL:
-        sol.termination = Termination.UNBOUNDED
-    elif check.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
-        sol.termination = Termination.INFEASIBLE
-    sol.solve_seconds += check.build_seconds + check.solve_seconds
-
-
 def solve(model: Model, backend: str | None = None, **options: Any) -> Solution:
-    """Solve ``model``; the result is verified independently before it is called optimal."""
-    opts = options.pop("options", None) or SolveOptions(**options)
-    chosen = choose(model, backend)
-    start = time.perf_counter()
-    form = model.canonical() if model.is_linear else None
-    lower_seconds = time.perf_counter() - start
-    if model.families:  # lazy constraint families: in-solver or row generation (optmodel/lazy.py)
-        from optmodel.lazy import solve_with_families
+    """Solve ``model``; the result is verified independently before it is called optimal.
 
-        sol = solve_with_families(model, chosen, opts)
-    else:
-        sol = chosen.solve(model, opts)
-    sol.build_seconds += lower_seconds
+    Ctrl-C during the solve stops it with status ``interrupted`` and the best point found; a
+    second Ctrl-C aborts (``optmodel.interrupt``).
+    """
+    opts = options.pop("options", None) or SolveOptions(**options)
+    with stop_on_interrupt():
+        return solve_with(model, choose(model, backend, opts), opts)
+
+
+def solve_with(model: Model, chosen: Backend, opts: SolveOptions) -> Solution:
+    """Solve with a chosen backend: LP/MIP through the adapter pipeline, other kinds through the
+    backend's ``solve``, verified by their objective kind; then one status rule for all."""
+    if model.is_linear and isinstance(chosen, Adapter):
+        return solve_linear(model, chosen, opts)
+    if model.is_linear:
+        raise CapabilityError(f"{chosen.label} solves no LP/MIP models")
+    sol = chosen.solve(model, opts)
+    sol.verification = model.objective.expr.verify(sol)
+    finalize_status(sol)
     sol.model = model
     sol.backend = sol.backend or chosen.label
     sol.backend_version = sol.backend_version or chosen.version()
-    if form is not None and sol.termination is Termination.INFEASIBLE_OR_UNBOUNDED and not model.families:
-        _decide_infeasible_or_unbounded(form, chosen, opts, sol)
-    if form is not None:
-        sol.verification = verify(form, sol)
-        if model.families:
-            from optmodel.lazy import check_verification
-
-            check_verification(model, sol)
-    finalize_status(sol)
     return sol

@@ -126,7 +126,7 @@ def formulation(model: Model) -> tuple[list[str], str]:
 
 
 def structure(model: Model) -> list[str]:
-    found = []
+    found = _reductions(model)
     if model.is_linear and model.num_rows:
         from optmodel.backends.auto import recognise
 
@@ -148,6 +148,20 @@ def structure(model: Model) -> list[str]:
     if model.is_mip:
         found.append(f"{int(model.canonical().integrality.sum())} integer variables: branch-and-bound/cut")
     return found
+
+
+def _reductions(model: Model) -> list[str]:
+    """The named reductions the core applies before any backend sees the model (or why it can't)."""
+    if not model.is_linear:
+        return []
+    from optmodel.errors import ModelError
+    from optmodel.reductions import prepare
+
+    try:
+        _, _, chain = prepare(model.canonical())
+    except ModelError as err:
+        return [f"ill-posed, refused before any backend: {err}"]
+    return [f"reduction {r.name!r} before any backend: {r.description}" for r in chain]
 
 
 def backend_report(model: Model) -> dict[str, str | None]:

@@ -8,12 +8,13 @@ Two ways to solve a model with families, chosen by the backend's ``Capability.LA
 
 * in the solver's own branch-and-cut (the backend enforces the families itself, e.g. SCIP), or
 * ``row_generation`` here, for every other LP/MIP backend: cuts on the LP relaxation first, then
-  integer rounds, keeping the solver's model between rounds (HiGHS) and adding every violated
-  constraint found per round; it stops only when an optimal solution of the relaxation satisfies
-  every family, which proves it optimal for the whole model.
+  integer rounds, adding every violated constraint found per round to the loaded model where the
+  adapter declares ``Capability.INCREMENTAL`` (else loading the grown model again); it stops only
+  when an optimal solution of the relaxation satisfies every family, which proves it optimal for
+  the whole model. The gap reported is the last round's against the best bound of any round.
 
-Whatever the path, ``solve_with_families`` runs the oracles once more on the final point before
-the solution may be called optimal.
+Whatever the path, the pipeline runs the oracles once more on the final point (``check_final``)
+before the solution may be called optimal. This module knows adapters only by their contract.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import scipy.sparse as sp
 from optmodel.expr import Constraint
 
 if TYPE_CHECKING:
-    from optmodel.backend import Backend, SolveOptions
+    from optmodel.backend import Adapter, RawResult, SolveOptions
+    from optmodel.canonical import CanonicalForm
     from optmodel.model import Model
     from optmodel.solution import Solution
 
@@ -154,25 +156,22 @@ def family_stats(model: Model) -> dict[str, Any]:
     }
 
 
-# --- the entry point used by dispatch.solve ---------------------------------------------------
-def solve_with_families(model: Model, backend: Backend, options: SolveOptions) -> Solution:
-    """Solve a model with lazy families in the solver (``Capability.LAZY``) or by row generation,
-    then check the final point against every family with its oracle."""
+# --- the entry point used by the solving pipeline ----------------------------------------------
+def solve_with_families(model: Model, backend: Adapter, form: CanonicalForm, options: SolveOptions) -> RawResult:
+    """Solve a model with lazy families in the solver (``Capability.LAZY``) or by row generation.
+    The pipeline then checks the final point against every family (``check_final``)."""
     from optmodel.backend import Capability
-    from optmodel.errors import CapabilityError
+    from optmodel.solving import load_and_run
 
-    if not model.is_linear:
-        raise CapabilityError("lazy constraint families need a linear (LP/MIP) model")
     for fam in model.families:
         fam.reset()
     if Capability.LAZY in backend.capabilities:
-        sol = backend.solve(model, options)
-        sol.stats.setdefault("lazy_path", "in-solver")
+        raw = load_and_run(backend, form, options, model.families)
+        raw.stats.setdefault("lazy_path", "in-solver")
     else:
-        sol = row_generation(model, backend, options)
-    sol.stats.update(family_stats(model))
-    check_final(model, sol)
-    return sol
+        raw = row_generation(backend, form, model.families, options)
+    raw.stats.update(family_stats(model))
+    return raw
 
 
 def check_final(model: Model, sol: Solution) -> None:
@@ -192,6 +191,9 @@ def check_final(model: Model, sol: Solution) -> None:
         sol.termination = Termination.OTHER if sol.termination is Termination.OPTIMAL else sol.termination
         sol.solution_status = SolutionStatus.INFEASIBLE
         sol.message = "the returned point violates " + ", ".join(bad)
+        if sol.verification is not None:
+            sol.verification.feasible = False
+            sol.verification.problems.append(sol.message)
 
 
 def _violations(families: Sequence[LazyFamily], x: np.ndarray) -> list[str]:
@@ -204,147 +206,99 @@ def _violations(families: Sequence[LazyFamily], x: np.ndarray) -> list[str]:
     return bad
 
 
-def check_verification(model: Model, sol: Solution) -> None:
-    """Fold the family check into ``sol.verification`` (after ``verify``)."""
-    if sol.verification is not None and sol.stats.get("families_verified") is False:
-        sol.verification.feasible = False
-        sol.verification.problems.append(sol.message)
-
-
 # --- row generation ---------------------------------------------------------------------------
 class _Session:
-    """A solver model that grows by rows between rounds."""
+    """The model plus the cuts so far, on one adapter: changed in place where the solver can
+    (``Capability.INCREMENTAL``), else loaded again each round."""
 
-    def add_rows(self, rows: Rows) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    def __init__(self, backend: Adapter, form: CanonicalForm, options: SolveOptions):
+        from optmodel.backend import Capability
 
-    def solve(self, relax: bool, time_limit: float | None, start: np.ndarray | None) -> Solution:
-        raise NotImplementedError  # pragma: no cover - interface
-
-
-class _HighsSession(_Session):
-    """One ``highspy.Highs`` kept across rounds: rows are appended, the basis and start reused."""
-
-    def __init__(self, model: Model, backend: Backend, options: SolveOptions):
-        import highspy
-
-        from optmodel.backends import highs as hb
-
-        self._hb = hb
-        self.form = model.canonical()
-        self.h = highspy.Highs()
-        hb._set_options(self.h, backend.subsolver, options)
-        hb.pass_model(self.h, self.form)
-        self.relaxed = False
-        self.options = options
-
-    def add_rows(self, rows: Rows) -> None:
-        A = rows.A
-        self.h.addRows(
-            rows.count,
-            rows.lower,
-            rows.upper,
-            A.nnz,
-            A.indptr[:-1].astype(np.int32),
-            A.indices.astype(np.int32),
-            A.data.astype(float),
-        )
-
-    def _set_relaxed(self, relax: bool) -> None:
-        import highspy
-
-        if relax == self.relaxed or not self.form.is_mip:
-            return
-        n = self.form.num_cols
-        kind = np.where(
-            self.form.integrality & (not relax), highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-        )
-        self.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), kind)
-        self.relaxed = relax
-
-    def solve(self, relax: bool, time_limit: float | None, start: np.ndarray | None) -> Solution:
-        import highspy
-
-        hb = self._hb
-        self._set_relaxed(relax)
-        self.h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else math.inf)
-        if start is not None and self.form.is_mip and not relax:
-            s = highspy.HighsSolution()
-            s.col_value = start.tolist()
-            s.value_valid = True
-            self.h.setSolution(s)
-        status = hb._run(self.h)
-        return hb._solution(self.h, _Relaxed(self.form) if relax else self.form, status)
-
-
-class _Relaxed:
-    """The canonical form seen as its LP relaxation (for reading HiGHS's answer)."""
-
-    def __init__(self, form: Any):
-        self._form = form
-        self.is_mip = False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._form, name)
-
-
-class _RebuildSession(_Session):
-    """Any other backend: the model plus the cuts so far, rebuilt and solved each round."""
-
-    def __init__(self, model: Model, backend: Backend, options: SolveOptions):
-        self.form = model.canonical()
         self.backend = backend
+        self.form = form
         self.options = options
+        self.incremental = Capability.INCREMENTAL in backend.capabilities
         self.cuts: list[Rows] = []
+        self.loaded = False
+        self.relaxed = False
+        self.build_seconds = 0.0
 
     def add_rows(self, rows: Rows) -> None:
         self.cuts.append(rows)
+        if self.incremental and self.loaded:
+            self.backend.add_rows(rows)
 
-    def solve(self, relax: bool, time_limit: float | None, start: np.ndarray | None) -> Solution:
+    def solve(self, relax: bool, time_limit: float | None) -> RawResult:
         from dataclasses import replace
 
-        from optmodel.backend import Capability
-        from optmodel.model import Model
+        from optmodel.backend import solver_output
+        from optmodel.reductions import RelaxIntegrality
+        from optmodel.solving import load_and_run
 
-        m, _x, _ = Model.from_canonical(self.form)
+        options = replace(self.options, time_limit=time_limit, warm_start=None)
+        if self.incremental and self.loaded:
+            if relax != self.relaxed and self.form.is_mip:
+                integer = np.zeros(self.form.num_cols, dtype=bool) if relax else self.form.integrality
+                self.backend.set_integrality(integer)
+            self.relaxed = relax
+            start = time.perf_counter()
+            with solver_output(options.verbose):
+                raw = self.backend.run(options)
+            raw.solve_seconds = time.perf_counter() - start
+            return _with_objective(raw, self.form)
+        form = _with_rows(self.form, self.cuts)
         if relax:
-            m._integer[-1] = np.zeros(self.form.num_cols, dtype=bool)
-        for k, rows in enumerate(self.cuts):
-            m.add(Constraint(rows.A, rows.lower, rows.upper, (rows.count,), m), name=f"cuts{k}")
-        warm = start if (start is not None and Capability.WARM_START in self.backend.capabilities) else None
-        opts = replace(self.options, time_limit=time_limit, warm_start=warm)
-        return self.backend.solve(m, opts)
+            form = RelaxIntegrality().apply(form)
+        self.loaded, self.relaxed = True, relax
+        raw = load_and_run(self.backend, form, options)
+        self.build_seconds += raw.build_seconds
+        return _with_objective(raw, self.form)
 
 
-def row_generation(model: Model, backend: Backend, options: SolveOptions) -> Solution:
+def _with_objective(raw: RawResult, form: CanonicalForm) -> RawResult:
+    """Solvers may return a point without its objective value: recompute it."""
+    if raw.x is not None and raw.objective is None:
+        raw.objective = form.objective_value(raw.x)
+    return raw
+
+
+def _with_rows(form: CanonicalForm, cuts: Sequence[Rows]) -> CanonicalForm:
+    """The form with the cut rows appended (for solvers that load a new model each round)."""
+    from dataclasses import replace
+
+    from optmodel.canonical import Names
+
+    if not cuts:
+        return form
+    return replace(
+        form,
+        A=sp.csr_array(sp.vstack([form.A, *(r.A for r in cuts)], format="csr")),
+        row_lower=np.concatenate([form.row_lower, *(r.lower for r in cuts)]),
+        row_upper=np.concatenate([form.row_upper, *(r.upper for r in cuts)]),
+        row_names=Names(),
+    )
+
+
+def row_generation(
+    backend: Adapter, form: CanonicalForm, families: Sequence[LazyFamily], options: SolveOptions
+) -> RawResult:
     """Solve by adding violated family rows to a relaxation until its optimum satisfies them all."""
-    from optmodel.backend import solver_output
+    from optmodel.interrupt import stop_requested
+    from optmodel.solution import Termination
 
     started = time.perf_counter()
     deadline = None if options.time_limit is None else started + options.time_limit
-    form = model.canonical()
-    with solver_output(options.verbose):
-        return _row_generation(model, backend, options, started, deadline, form)
-
-
-def _row_generation(
-    model: Model, backend: Backend, options: SolveOptions, started: float, deadline: float | None, form: Any
-) -> Solution:
-    from optmodel.solution import Solution, SolutionStatus, Status, Termination
-
-    session: _Session = (_HighsSession if backend.name == "highs" else _RebuildSession)(model, backend, options)
-    build = time.perf_counter() - started
-    families = model.families
+    session = _Session(backend, form, options)
     rounds = {"lp": 0, "mip": 0}
     cuts_added = 0
 
     def remaining() -> float | None:
         return None if deadline is None else max(deadline - time.perf_counter(), 0.0)
 
-    def out_of_time() -> bool:
-        return deadline is not None and time.perf_counter() >= deadline
+    def stopped() -> bool:
+        return stop_requested() or (deadline is not None and time.perf_counter() >= deadline)
 
-    last: Solution | None = None
+    last: RawResult | None = None
     bound: float | None = None
     sign = form.sense.sign
 
@@ -360,53 +314,49 @@ def _row_generation(
     history: list[float] = []
     # A pure LP has no branching to fall back on: its loop runs until no cut is violated.
     max_lp_rounds = MAX_LP_ROUNDS if form.is_mip else math.inf
-    while lp_phase and rounds["lp"] < max_lp_rounds and not out_of_time():
-        sol = session.solve(relax=True, time_limit=remaining(), start=None)
-        last = sol
-        if sol.termination is not Termination.OPTIMAL or sol.x is None:
+    finished = False  # an optimum of a relaxation that satisfies every family
+    while lp_phase and rounds["lp"] < max_lp_rounds and not stopped():
+        raw = session.solve(relax=True, time_limit=remaining())
+        last = raw
+        if raw.termination is not Termination.OPTIMAL or raw.x is None:
             break
         rounds["lp"] += 1
-        tighten(sol.objective)
-        rows = separate(families, sol.x, fractional=form.is_mip)
+        tighten(raw.objective)
+        rows = separate(families, raw.x, fractional=form.is_mip)
         if rows.count == 0:
-            lp_bound = float(sol.objective)  # the relaxation over the whole (fractional) family
+            lp_bound = float(raw.objective)  # the relaxation over the whole (fractional) family
+            finished = not form.is_mip
             break
         session.add_rows(rows)
         cuts_added += rows.count
-        sol.termination = Termination.TIME_LIMIT  # unless another round finishes
-        history.append(float(sol.objective))
+        history.append(float(raw.objective))
         if form.is_mip and len(history) > LP_TAIL:
             old = history[-LP_TAIL - 1]
             if abs(history[-1] - old) <= LP_TAIL_TOLERANCE * (1.0 + abs(old)):
                 break  # tailing off: branching will do better than more cuts
     if form.is_mip:
-        start_x: np.ndarray | None = None
-        while not out_of_time():
-            sol = session.solve(relax=False, time_limit=remaining(), start=start_x)
-            last = sol
+        while not stopped():
+            raw = session.solve(relax=False, time_limit=remaining())
+            last = raw
             rounds["mip"] += 1
-            tighten(sol.bound)
-            if sol.termination is not Termination.OPTIMAL or sol.x is None:
+            tighten(raw.bound)
+            if raw.termination is not Termination.OPTIMAL or raw.x is None:
                 break
-            x = sol.x.copy()
+            x = raw.x.copy()
             x[form.integrality] = np.round(x[form.integrality])
             rows = separate(families, x, fractional=False)
             if rows.count == 0:
+                finished = True
                 break
             session.add_rows(rows)
             cuts_added += rows.count
-            start_x = x
-            sol.termination = Termination.TIME_LIMIT  # unless another round finishes
-    elapsed = time.perf_counter() - started - build
-    if last is None:
-        last = Solution(Status.TIME_LIMIT, Termination.TIME_LIMIT, SolutionStatus.NO_SOLUTION)
-    result = _final(model, last, bound)
-    result.build_seconds = build
-    result.solve_seconds = elapsed
-    result.backend = backend.label
+    result = _final(form, families, last, bound, finished)
+    result.build_seconds = session.build_seconds
+    result.solve_seconds = time.perf_counter() - started - session.build_seconds
     result.stats.update(
         {
             "lazy_path": "row-generation",
+            "incremental": session.incremental,
             "lp_rounds": rounds["lp"],
             "mip_rounds": rounds["mip"],
             "rounds": rounds["lp"] + rounds["mip"],
@@ -417,48 +367,28 @@ def _row_generation(
     return result
 
 
-def _final(model: Model, last: Solution, bound: float | None) -> Solution:
-    """The last round's answer, restricted to the model's own rows."""
-    from optmodel.solution import Solution, SolutionStatus, Status, Termination
+def _final(
+    form: CanonicalForm, families: Sequence[LazyFamily], last: RawResult | None, bound: float | None, finished: bool
+) -> RawResult:
+    """The last round's answer as the whole model's: its point (if every family holds there), and
+    the best bound any round proved (a relaxation's optimum or its solver's bound)."""
+    from optmodel.backend import RawResult
+    from optmodel.solution import Termination
 
-    form = model.canonical()
+    if last is None:
+        return RawResult(Termination.TIME_LIMIT)
     term = last.termination
-    if term is Termination.OPTIMAL and last.x is not None:
-        x = last.x.copy()
-        if form.is_mip:
-            x[form.integrality] = np.round(x[form.integrality])
-        obj = form.objective_value(x)
-        return Solution(
-            Status.OPTIMAL,
-            Termination.OPTIMAL,
-            SolutionStatus.OPTIMAL,
-            objective=obj,
-            bound=obj,
-            gap=0.0,
-            x=x,
-            stats=dict(last.stats),
-        )
-    if term in (Termination.OPTIMAL, Termination.OTHER):
-        term = Termination.TIME_LIMIT  # only a limit stops the loop with an optimal round pending
-    if last.x is not None and term is Termination.TIME_LIMIT:
-        # The incumbent of an interrupted round counts if it satisfies every family.
-        x = last.x.copy()
-        if form.is_mip:
-            x[form.integrality] = np.round(x[form.integrality])
-        if not _violations(model.families, x):
-            obj = form.objective_value(x)
-            gap = None if bound is None else abs(obj - bound) / max(abs(obj), 1e-10)
-            return Solution(
-                Status.ERROR,
-                term,
-                SolutionStatus.FEASIBLE,
-                objective=obj,
-                bound=bound,
-                gap=gap,
-                x=x,
-                stats=dict(last.stats),
-            )
-    # An earlier relaxation's point may violate the family: return no point, only the bound.
-    return Solution(
-        Status.ERROR, term, SolutionStatus.NO_SOLUTION, bound=bound, message=last.message, stats=dict(last.stats)
-    )
+    if term is Termination.OPTIMAL and not finished:
+        term = Termination.TIME_LIMIT  # a round ended optimal but its cuts were never re-solved
+    if term is Termination.OTHER:
+        term = Termination.TIME_LIMIT
+    out = RawResult(term, bound=bound, message=last.message, stats=dict(last.stats))
+    if last.x is None:
+        return out
+    x = last.x.copy()
+    if form.is_mip:
+        x[form.integrality] = np.round(x[form.integrality])
+    if finished or not _violations(families, x):
+        # No duals: the last LP's price the cuts too, which are no rows of the model as stated.
+        out.x, out.objective = x, form.objective_value(x)
+    return out

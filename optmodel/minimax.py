@@ -17,22 +17,31 @@ by parametrisation (``d = exp(T)`` or ``softplus(T)``), never by clamping. The l
 
 The first player is the outermost; the model's sense must be that player's sense (``saddle``
 sets both). torch is imported only when a spec needs it (``positive``, the samplers).
+
+A solve returns the trained parameters on the ``Solution`` (``trained_parameters(sol)``: a copy of
+every player's tensors, by player name), not column values: ``sol.x`` is None. ``Minimax.verify``
+checks that point the way optmodel checks any other.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from optmodel.backend import Capability
 from optmodel.errors import ModelError
+from optmodel.solution import Solution, Verification
 
 if TYPE_CHECKING:
     from optmodel.model import Model
 
 Batch = dict[str, Any]  # sampler name -> tensor
+Parameters = dict[str, list[Any]]  # player name -> its trained tensors, in ``Player.parameters()`` order
 Sampler = Callable[[int, Any, Any], Any]  # (n, torch.Generator, device) -> tensor
 SENSES = ("min", "max")
 POSITIVE_VIA = ("exp", "softplus")
@@ -140,6 +149,39 @@ class Minimax:
                 raise ModelError(f"player {p.name!r} shares parameters with another player")
             seen |= ids
 
+    def verify(self, sol: Solution) -> Verification:
+        """optmodel's own check of a minimax result: its point is the trained parameters.
+
+        Every parameter must be finite, and so must the reported objective where the game has a
+        shared one (a general-sum game of players' own losses reports none). Positivity holds by
+        parametrisation, so finiteness is the whole of feasibility. A stochastic objective has no
+        exact value to recompute (the backend's is already an estimate on held-out batches at the
+        returned point), so ``objective_recomputed`` stays None. Pure: calling it twice is harmless.
+        """
+        v = Verification()
+        params = trained_parameters(sol)
+        if params is None:
+            v.feasible = v.point = False
+            v.problems.append("the solver returned no parameters")
+            return v
+        for player in self.players:
+            tensors = params.get(player.name)
+            if tensors is None:
+                v.problems.append(f"no parameters were returned for player {player.name!r}")
+                continue
+            counts = [_non_finite(t) for t in tensors]
+            bad = [f"{n} of {size} in tensor {i}" for i, (n, size) in enumerate(counts) if n]
+            if bad:
+                more = f" and {len(bad) - 3} more tensors" if len(bad) > 3 else ""
+                v.problems.append(f"player {player.name!r} has non-finite parameters: {', '.join(bad[:3])}{more}")
+        if self.objective is not None:
+            if sol.objective is None:
+                v.problems.append("no objective value was reported")
+            elif not math.isfinite(sol.objective):
+                v.problems.append(f"the objective {sol.objective} is not finite")
+        v.feasible = not v.problems
+        return v
+
     def describe(self) -> list[str]:
         """The spec in words: who optimises what, subject to which constraints."""
         lines = [f"{p.sense} over {p.name} (lr {p.lr:g})" for p in self.players]
@@ -147,6 +189,20 @@ class Minimax:
         if self.samplers:
             lines.append(f"batches of {self.batch_size} from: {', '.join(self.samplers)}")
         return lines
+
+
+def trained_parameters(sol: Solution) -> Parameters | None:
+    """The point a minimax solve returned: ``{player name: [tensors]}`` (copies, on the CPU), or
+    None where training returned nothing usable (divergence, an abort)."""
+    return getattr(sol, "parameters", None)
+
+
+def _non_finite(t: Any) -> tuple[int, int]:
+    """How many entries of a tensor (or array) are NaN or infinite, and how many there are."""
+    if hasattr(t, "isfinite"):
+        return int((~t.detach().isfinite()).sum()), int(t.numel())
+    a = np.asarray(t, dtype=float)
+    return int((~np.isfinite(a)).sum()), int(a.size)
 
 
 def saddle(model: Model, game: Minimax) -> Minimax:

@@ -12,9 +12,15 @@ Stated once and solved by any ordering backend (``Capability.ORDERING``)::
 Every backend solves the same closed-tour problem on a non-negative distance matrix derived here:
 a maximised similarity W becomes ``max(W) - W`` (the objective is affine in the path length), and
 an open path gets a dummy city at distance 0 from all others (cutting the tour there gives the
-path). Backends return a tour of that problem; the base class maps it back, recomputes the
-objective from the user's matrix and checks the permutation itself (dispatch's verification is
-for linear models only).
+path). Backends return a tour of that problem; the base class maps it back and reports the objective;
+``OrderingObjective.verify`` then checks the permutation and recomputes the objective from the
+user's matrix (the objective kind's own verification, as the core's is for linear models).
+
+Limits and Ctrl-C are the same for every backend: the search ends at the time limit, and the first
+Ctrl-C (``optmodel.interrupt``) stops it with status ``interrupted`` and the best tour found so
+far. Solver libraries that block run in ``interrupt.run_in_worker`` (in slices, or with their own
+cancel call); Python loops here poll ``interrupt.stop_requested()``. A search stopped before its
+library produced a tour returns a nearest-neighbour tour (``nearest_neighbour_tour``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from optmodel import interrupt
 from optmodel.backend import Backend, Capability, SolveOptions
 from optmodel.canonical import Sense
 from optmodel.errors import ModelError
@@ -75,6 +82,42 @@ class OrderingObjective:
         if self.closed and len(o) > 2:
             return float(self.weights[o, np.roll(o, -1)].sum())
         return float(self.weights[o[:-1], o[1:]].sum())
+
+    def verify(self, sol: Solution) -> Verification:
+        """optmodel's own check of an ordering result: ``sol.stats["order"]`` is a permutation of
+        the items and ``sol.objective`` is its value recomputed from the weight matrix.
+
+        Reads the solution only (calling it again gives the same answer); no order means no point
+        (``point = False``), which is a problem only for a result claimed optimal.
+        """
+        check = Verification()
+        order = sol.stats.get("order")
+        if order is None:
+            check.point = False
+            if sol.termination is Termination.OPTIMAL:
+                check.feasible = False
+                check.problems.append("the solver claimed an optimal order but returned none")
+            return check
+        try:
+            o = np.asarray(order)
+            ok = o.ndim == 1 and o.dtype.kind in "iu" and len(o) == self.n
+            ok = ok and bool(np.array_equal(np.sort(o), np.arange(self.n)))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            check.feasible = False
+            check.problems.append(f"the order is not a permutation of the {self.n} items")
+            return check
+        actual = self.value(o)
+        check.objective_recomputed = actual
+        claimed = sol.objective
+        if claimed is None or not math.isfinite(claimed):
+            check.problems.append(f"no objective value reported for the order (recomputed: {actual:.12g})")
+            return check
+        check.objective_error = abs(claimed - actual) / max(1.0, abs(actual))
+        if check.objective_error > 1e-9:
+            check.problems.append(f"objective {claimed:.12g} differs from the recomputed {actual:.12g}")
+        return check
 
     def __repr__(self) -> str:
         return f"<{'tour' if self.closed else 'path'} ordering of {self.n} items>"
@@ -180,9 +223,10 @@ def _integral(d: np.ndarray) -> bool:
 # --- bounds and local search on the true distances --------------------------------------------
 
 
-def mst_weight(d: np.ndarray, exclude: int | None = None) -> tuple[float, np.ndarray]:
+def mst_weight(d: np.ndarray, exclude: int | None = None, stop_at: float | None = None) -> tuple[float, np.ndarray]:
     """Weight of a minimum spanning tree of the dense graph ``d`` (Prim, O(n²) vectorised) and
-    each vertex's degree in it; ``exclude`` leaves one vertex out."""
+    each vertex's degree in it; ``exclude`` leaves one vertex out. Past ``stop_at`` (or on
+    Ctrl-C) the tree is given up: the weight is NaN."""
     n = d.shape[0]
     keep = np.ones(n, dtype=bool)
     if exclude is not None:
@@ -199,7 +243,9 @@ def mst_weight(d: np.ndarray, exclude: int | None = None) -> tuple[float, np.nda
     in_tree[0] = True
     best[0] = np.inf
     total = 0.0
-    for _ in range(m - 1):
+    for k in range(m - 1):
+        if stop_at is not None and (k & 127) == 127 and (time.perf_counter() > stop_at or interrupt.stop_requested()):
+            return math.nan, deg
         v = int(np.argmin(best))
         total += best[v]
         deg[idx[v]] += 1
@@ -212,10 +258,13 @@ def mst_weight(d: np.ndarray, exclude: int | None = None) -> tuple[float, np.nda
     return float(total), deg
 
 
-def one_tree_bound(d: np.ndarray, upper: float | None = None, seconds: float = 0.0) -> float:
+def one_tree_bound(
+    d: np.ndarray, upper: float | None = None, seconds: float = 0.0, stop_at: float | None = None
+) -> float:
     """A lower bound on the closed tour length: the 1-tree bound, raised by Held–Karp subgradient
     steps on node penalties while ``seconds`` last (each step is one O(n²) spanning tree).
-    ``upper`` (a known tour length) sets the step size."""
+    ``upper`` (a known tour length) sets the step size. ``stop_at`` is a hard end (the first
+    tree included): past it the best bound so far is returned, -inf if none was complete."""
     n = d.shape[0]
     if n <= 3:
         t = np.arange(n)
@@ -226,9 +275,11 @@ def one_tree_bound(d: np.ndarray, upper: float | None = None, seconds: float = 0
     lam, stall = 2.0, 0
     while True:
         began = time.perf_counter()
-        dd = d + pi[:, None] + pi[None, :]
-        tree, deg = mst_weight(dd, exclude=0)
-        row = dd[0].copy()
+        dd = d + pi[:, None] + pi[None, :] if pi.any() else d
+        tree, deg = mst_weight(dd, exclude=0, stop_at=stop_at)
+        if math.isnan(tree):
+            break
+        row = np.array(dd[0], dtype=float)
         row[0] = np.inf
         two = np.argpartition(row, 1)[:2]
         deg[0] += 2
@@ -243,14 +294,35 @@ def one_tree_bound(d: np.ndarray, upper: float | None = None, seconds: float = 0
         g = deg - 2
         norm = float((g**2).sum())
         now = time.perf_counter()
-        if norm == 0 or upper is None or now + (now - began) > deadline or lam < 1e-4:
+        if norm == 0 or upper is None or now + (now - began) > deadline or lam < 1e-4 or interrupt.stop_requested():
             break  # norm 0: the 1-tree is a tour, so the bound is exact
         pi += lam * max(upper - value, 1e-9 * abs(upper)) / norm * g
     return float(best)
 
 
+def nearest_neighbour_tour(d: np.ndarray, deadline: float | None = None) -> np.ndarray:
+    """A nearest-neighbour tour from city 0 (O(n²), vectorised per step): the fallback when a
+    search is stopped before its library returned a tour. Past ``deadline`` the cities not yet
+    visited are appended in index order, so a valid tour always comes back quickly."""
+    n = d.shape[0]
+    tour = np.empty(n, dtype=np.int64)
+    free = np.ones(n, dtype=bool)
+    cur = 0
+    for k in range(n):
+        tour[k] = cur
+        free[cur] = False
+        if k == n - 1:
+            break
+        if deadline is not None and (k & 63) == 0 and time.perf_counter() >= deadline:
+            tour[k + 1 :] = np.flatnonzero(free)
+            break
+        row = np.where(free, d[cur], np.inf)
+        cur = int(np.argmin(row))
+    return tour
+
+
 def improve(d: np.ndarray, t: np.ndarray, deadline: float, tol: float = 1e-9) -> tuple[np.ndarray, int]:
-    """2-opt and Or-opt on the true distances ``d`` until no move improves or ``deadline``.
+    """2-opt and Or-opt on the true distances ``d`` until no move improves, ``deadline``, or Ctrl-C.
 
     Each candidate move is evaluated for all positions at once with numpy; returns the tour and
     the number of improving moves made.
@@ -262,11 +334,15 @@ def improve(d: np.ndarray, t: np.ndarray, deadline: float, tol: float = 1e-9) ->
     eps = tol * max(1.0, float(np.abs(d).max()))
     moves = 0
     improved = True
-    while improved and time.perf_counter() < deadline:
+
+    def over() -> bool:
+        return time.perf_counter() >= deadline or interrupt.stop_requested()
+
+    while improved and not over():
         improved = False
         # 2-opt: replace edges (t[i], t[i+1]) and (t[j], t[j+1]) by (t[i], t[j]), (t[i+1], t[j+1]).
         for i in range(n - 2):
-            if (i & 63) == 0 and time.perf_counter() >= deadline:
+            if (i & 63) == 0 and over():
                 break
             a, b = t[i], t[i + 1]
             j = np.arange(i + 2, n if i > 0 else n - 1)
@@ -284,7 +360,7 @@ def improve(d: np.ndarray, t: np.ndarray, deadline: float, tol: float = 1e-9) ->
         # Or-opt: move a segment of 1-3 cities (either direction) between two other neighbours.
         for length in (1, 2, 3):
             i = 0
-            while i < n and time.perf_counter() < deadline:
+            while i < n and ((i & 15) or not over()):
                 seg = t[np.arange(i, i + length) % n]
                 p, q = t[(i - 1) % n], t[(i + length) % n]
                 s0, s1 = seg[0], seg[-1]
@@ -357,6 +433,11 @@ class OrderingBackend(Backend):
         return None
 
     def search(self, problem: TourProblem, options: SolveOptions, deadline: float | None) -> TourRun:
+        """Find a tour of ``problem`` by ``deadline`` (None: the backend's own default effort).
+
+        On Ctrl-C (``interrupt.stop_requested()``) return the best tour found so far at once; a
+        library call that cannot be stopped runs in ``interrupt.run_in_worker``.
+        """
         raise NotImplementedError  # pragma: no cover - every backend defines it
 
     def solve(self, model: Model, options: SolveOptions) -> Solution:
@@ -373,21 +454,24 @@ class OrderingBackend(Backend):
         if problem.n <= 3:
             run = TourRun(np.arange(problem.n), optimal=True, stats={"trivial": True})
         else:
-            try:
-                run = self.search(problem, options, search_deadline)
-            except KeyboardInterrupt:
-                run = TourRun(None, termination=Termination.INTERRUPTED, message="interrupted before a tour was found")
-            if run.tour is not None and not run.optimal and run.bound is None:
+            run = self.search(problem, options, search_deadline)
+            stopped = interrupt.stop_requested()
+            if run.tour is not None and not run.optimal and run.bound is None and not stopped:
                 t0 = time.perf_counter()
                 budget = min(1.0, 0.05 + problem.n / 2000)
                 if deadline is not None and reserve is not None:
                     budget = max(0.0, min(reserve, deadline - t0))
-                run.bound = one_tree_bound(problem.dist, problem.length(run.tour), budget)
+                bound = one_tree_bound(problem.dist, problem.length(run.tour), budget, stop_at=deadline)
                 run.stats["bound_seconds"] = time.perf_counter() - t0
-                run.optimal = _bound_meets(problem, problem.length(run.tour), run.bound)
+                if math.isfinite(bound):
+                    run.bound = bound
+                    run.optimal = _bound_meets(problem, problem.length(run.tour), bound)
+            if stopped and not run.optimal:
+                run.termination = Termination.INTERRUPTED
         sol = self._finish(spec, model.objective.sense, problem, run, options, deadline)
         sol.build_seconds = built - start
         sol.solve_seconds = time.perf_counter() - built
+        sol.verification = spec.verify(sol)  # the core's result stage calls this too
         return sol
 
     def polish(self, problem: TourProblem, t: np.ndarray, deadline: float | None, stats: dict[str, Any]) -> np.ndarray:
@@ -398,6 +482,22 @@ class OrderingBackend(Backend):
         stats["polish_moves"] = moves
         stats["polish_gain"] = before - problem.length(t)
         return t
+
+    def fallback(self, problem: TourProblem, deadline: float | None, stats: dict[str, Any], why: str) -> TourRun:
+        """A nearest-neighbour tour, improved by 2-opt/Or-opt while time is left (not after Ctrl-C),
+        for a search stopped before its library returned a tour."""
+        now = time.perf_counter()
+        limit = now + 0.2 if deadline is None else max(deadline, now + 0.05)
+        if interrupt.stop_requested():
+            limit = now + 0.1  # nearest neighbours for 0.1 s, the rest of the cities in index order
+        t = nearest_neighbour_tour(problem.dist, limit)
+        moves = 0
+        if not interrupt.stop_requested():
+            t, moves = improve(problem.dist, t, limit)
+        stats["tour_source"] = "nearest-neighbour"
+        stats["fallback_moves"] = moves
+        message = f"{why}; returning a nearest-neighbour tour ({moves} 2-opt/Or-opt moves)."
+        return TourRun(t, stats=stats, message=message)
 
     def _finish(
         self,
@@ -412,27 +512,21 @@ class OrderingBackend(Backend):
         if run.tour is None:
             term = run.termination or Termination.ERROR
             return Solution(Status.ERROR, term, SolutionStatus.NO_SOLUTION, message=run.message, stats=stats)
-        order = problem.order(run.tour)
-        check = Verification()
-        if len(order) != spec.n or not np.array_equal(np.sort(order), np.arange(spec.n)):
-            check.feasible = False
-            check.problems.append(f"the order is not a permutation of the {spec.n} items")
-        length = problem.length(np.asarray(run.tour))
-        claimed = problem.objective(length)
-        actual = spec.value(order) if check.feasible else math.nan
-        check.objective_recomputed = actual
-        if check.feasible:
-            check.objective_error = abs(claimed - actual) / max(1.0, abs(actual))
-            if check.objective_error > 1e-9:
-                check.problems.append(f"objective {claimed:.12g} differs from the recomputed {actual:.12g}")
+        t = np.asarray(run.tour, dtype=np.int64)
+        is_tour = t.ndim == 1 and np.array_equal(np.sort(t), np.arange(problem.n))
+        if is_tour:
+            order = problem.order(t)
+            claimed = problem.objective(problem.length(t))
+        else:  # not a tour: reported as it came, the objective kind's check rejects it
+            order, claimed = t.ravel(), math.nan
         bound = None
-        if run.optimal and check.feasible:
-            bound = actual  # proven: both ends meet (up to the solver's tolerance)
+        if run.optimal:
+            bound = claimed  # proven: both ends meet (up to the solver's tolerance)
         elif run.bound is not None:
             bound = problem.objective(run.bound)
         gap = None
-        if bound is not None and check.feasible:
-            gap = abs(actual - bound) / max(abs(actual), 1e-12) if actual != bound else 0.0
+        if bound is not None and math.isfinite(claimed):
+            gap = abs(claimed - bound) / max(abs(claimed), 1e-12) if claimed != bound else 0.0
         if run.termination is not None:
             term = run.termination
         elif run.optimal:
@@ -440,17 +534,16 @@ class OrderingBackend(Backend):
         else:
             term = Termination.OTHER  # a heuristic: a verified tour, no proof
         stats["order"] = order.tolist()
-        if spec.names is not None:
+        if spec.names is not None and is_tour:
             stats["order_names"] = [spec.names[i] for i in order]
         sol = Solution(
-            Status.FEASIBLE,
+            Status.FEASIBLE,  # the core derives the status once the objective kind has verified it
             term,
             SolutionStatus.OPTIMAL if run.optimal else SolutionStatus.FEASIBLE,
-            objective=actual,
+            objective=claimed,
             bound=bound,
             gap=gap,
-            x=np.zeros(0),  # an ordering model has no columns; the order is in stats["order"]
-            verification=check,
+            x=None,  # an ordering model has no columns; the order is in stats["order"]
             stats=stats,
             message=run.message,
         )

@@ -81,6 +81,7 @@ class Verification:
     duality_gap: float | None = None  # relative, when duals exist
     max_dual_violation: float | None = None
     feasible: bool = True
+    point: bool = True  # a point was returned and checked (False: nothing to check)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -110,6 +111,7 @@ class Solution:
     verification: Verification | None = None
     iis: list[str] | None = None  # constraint and bound names of an irreducible infeasible subsystem
     stats: dict[str, Any] = field(default_factory=dict)  # solver-specific counts (nodes, cuts, ...)
+    parameters: Any = field(default=None, repr=False)  # minimax: {player: trained tensors}
     model: Model | None = field(default=None, repr=False)
 
     @property
@@ -198,13 +200,14 @@ def finalize_status(sol: Solution) -> None:
     """Derive the user-facing status and message from termination, solution status and check."""
     v = sol.verification
     verified = v is not None and v.passed
+    has_point = v is not None and v.point
     term = sol.termination
     if term is Termination.OPTIMAL:
         sol.status = Status.OPTIMAL if verified else Status.UNVERIFIED
     elif term in _LIMIT_STATUS:
         sol.status = _LIMIT_STATUS[term]
         verified = v is not None and v.feasible  # an unfinished solve is judged by its point alone
-        if sol.x is not None and not verified:
+        if has_point and not verified:
             sol.solution_status = SolutionStatus.INFEASIBLE
     elif term is Termination.INFEASIBLE:
         sol.status = Status.INFEASIBLE
@@ -213,13 +216,13 @@ def finalize_status(sol: Solution) -> None:
     elif term is Termination.INFEASIBLE_OR_UNBOUNDED:
         sol.status = Status.INFEASIBLE_OR_UNBOUNDED
     else:
-        sol.status = Status.FEASIBLE if (sol.x is not None and verified) else Status.ERROR
+        sol.status = Status.FEASIBLE if (has_point and verified) else Status.ERROR
     if sol.status is Status.UNVERIFIED and v is not None:
         sol.message = "The solver reported optimal but optmodel's check failed: " + "; ".join(v.problems)
     elif sol.status in _MESSAGES and not sol.message:
         text = _MESSAGES[sol.status]
         if sol.status in _LIMIT_STATUS.values():
-            if sol.x is not None and verified:
+            if has_point and verified:
                 gap = f" (gap {sol.gap:.3g})" if sol.gap is not None and math.isfinite(sol.gap) else ""
                 text += f"; returning the best solution found{gap}."
             else:

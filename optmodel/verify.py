@@ -18,10 +18,15 @@ OPTIMALITY_TOLERANCE = 1e-6
 
 
 def _violation(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Bound violation relative to the bound's size (0 where satisfied)."""
-    with np.errstate(invalid="ignore"):
-        below = np.where(np.isfinite(lower), (lower - value) / (1.0 + np.abs(lower)), 0.0)
-        above = np.where(np.isfinite(upper), (value - upper) / (1.0 + np.abs(upper)), 0.0)
+    """Bound violation relative to the bound's size (0 where satisfied). A lower bound of +inf or an
+    upper bound of -inf can never be met: infinitely violated, never skipped."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        below = np.where(
+            lower == -np.inf, 0.0, np.where(lower == np.inf, np.inf, (lower - value) / (1.0 + np.abs(lower)))
+        )
+        above = np.where(
+            upper == np.inf, 0.0, np.where(upper == -np.inf, np.inf, (value - upper) / (1.0 + np.abs(upper)))
+        )
     return np.maximum(np.maximum(below, above), 0.0)
 
 
@@ -29,7 +34,7 @@ def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANC
     v = Verification()
     x = sol.x
     if x is None:
-        v.feasible = False
+        v.feasible = v.point = False
         v.problems.append("the solver returned no point")
         return v
     if x.shape != (form.num_cols,) or not np.all(np.isfinite(x)):
@@ -63,27 +68,35 @@ def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANC
 
 
 def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: float) -> None:
-    """Dual feasibility and the duality gap of an LP (weak duality made tight)."""
+    """Dual feasibility and the duality gap of an LP (weak duality made tight).
+
+    The duals are used as the solver gives them. A dual that prices an infinite bound (a positive
+    row dual on a row without lower bound, say) is dual infeasibility: its size is judged, and it is
+    left out of the dual objective. The gap is judged relative to the size of the terms that make
+    up the two objectives, as HiGHS and PDLP judge theirs.
+    """
     s = form.sense.sign
     y = s * sol.row_duals  # duals of the equivalent minimisation
     z = s * (sol.reduced_costs if sol.reduced_costs is not None else form.c - form.A.T @ sol.row_duals)
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(z))):
+        v.problems.append("the duals have non-finite entries")
+        return
     scale = 1.0 + np.abs(form.c).max(initial=0.0)
     stationarity = np.abs(s * form.c - form.A.T @ y - z).max(initial=0.0) / scale
-    tiny = OPTIMALITY_TOLERANCE * scale
-    y = np.where(np.abs(y) <= tiny, 0.0, y)
-    z = np.where(np.abs(z) <= tiny, 0.0, z)
     # A positive dual prices the lower bound, a negative one the upper bound.
     row_bound = np.where(y > 0, form.row_lower, np.where(y < 0, form.row_upper, 0.0))
     col_bound = np.where(z > 0, form.col_lower, np.where(z < 0, form.col_upper, 0.0))
-    wrong_sign = np.concatenate([np.abs(y[~np.isfinite(row_bound)]), np.abs(z[~np.isfinite(col_bound)])])
+    finite_rows, finite_cols = np.isfinite(row_bound), np.isfinite(col_bound)
+    wrong_sign = np.concatenate([np.abs(y[~finite_rows]), np.abs(z[~finite_cols])])
     v.max_dual_violation = float(max(stationarity, wrong_sign.max(initial=0.0) / scale))
     if not v.max_dual_violation <= OPTIMALITY_TOLERANCE * 10:
         v.problems.append(f"the duals are infeasible by {v.max_dual_violation:.3g}")
         return
-    finite_rows, finite_cols = np.isfinite(row_bound), np.isfinite(col_bound)
-    dual = float(y[finite_rows] @ row_bound[finite_rows] + z[finite_cols] @ col_bound[finite_cols])
+    terms = np.concatenate([y[finite_rows] * row_bound[finite_rows], z[finite_cols] * col_bound[finite_cols]])
+    dual = float(terms.sum())
     v.dual_objective = s * dual + form.offset
-    v.duality_gap = abs(primal - v.dual_objective) / (1.0 + abs(primal))
+    size = 1.0 + max(abs(primal), abs(v.dual_objective), float(np.abs(terms).max(initial=0.0)))
+    v.duality_gap = abs(primal - v.dual_objective) / size
     if not v.duality_gap <= OPTIMALITY_TOLERANCE:
         v.problems.append(
             f"the duality gap is {v.duality_gap:.3g} (primal {primal:.10g}, dual {v.dual_objective:.10g})"

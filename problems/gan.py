@@ -316,7 +316,7 @@ def run_gan(
     """Build, train and measure a GAN; ``settings`` override ``DEFAULTS`` and pass solver options."""
     import torch
 
-    from optmodel.minimax import data_sampler, saddle
+    from optmodel.minimax import data_sampler, saddle, trained_parameters
     from optmodel.model import Model
 
     cfg = {**DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
@@ -362,7 +362,7 @@ def run_gan(
     rep = Report(sol)
     world = int(sol.stats.get("world_size", 1))
     rep.answer = {"dataset": name, "loss": loss, "world_size": world, "game": spec.game.describe()}
-    if not sol.has_values:
+    if trained_parameters(sol) is None:  # diverged or aborted: no generator to measure
         rep.answer["metrics"] = None
         return rep
     fake = generate(spec, METRIC_SAMPLES if mix is not None else len(real_b), seed,

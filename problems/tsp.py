@@ -10,6 +10,8 @@ non-commercial licence), ``spectral`` (a baseline).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import time
 
 import numpy as np
 
@@ -18,6 +20,7 @@ from optmodel.model import Model
 from optmodel.problem import Problem, Report
 
 DEFAULT_BACKEND = "fast-tsp"
+MIN_SECONDS = 0.01  # what is left of a time limit that reading the instance used up
 ALIASES = {"ortools": "routing"}  # the routing solver is OR-Tools' TSP solver
 
 
@@ -64,8 +67,12 @@ class Tsp(Problem):
         from optmodel.ordering import order_of, ordering_model
         from optmodel.tsplib import read_tsplib
 
+        began = time.perf_counter()
         inst = read_tsplib(args.instance)
         model = ordering_model(inst.dist, closed=True, name=inst.name)
+        if options.time_limit is not None:  # the limit covers reading the instance too
+            spent = time.perf_counter() - began
+            options = dataclasses.replace(options, time_limit=max(options.time_limit - spent, MIN_SECONDS))
         sol = model.solve(backend_name(backend), options=options)
         rep = Report(sol)
         rep.answer = {"instance": inst.name, "cities": inst.n, "tour": None}

@@ -135,3 +135,103 @@ def test_value_matches_numpy() -> None:
     np.testing.assert_allclose(e.value(point), 2 * np.log(point + 1) - 3 + point[0])
     total = (e * [1.0, 2.0, 3.0]).sum()
     assert total.value(point) == pytest.approx(float((2 * np.log(point + 1) - 3 + point[0]) @ [1, 2, 3]))
+
+
+def _allocation() -> om.Model:
+    m = om.Model()
+    x = m.var(4, lb=0)
+    m.add(x.sum() == 1)
+    m.maximize(om.log(x).dot([1.0, 2.0, 3.0, 4.0]))
+    return m
+
+
+@pytest.mark.parametrize("sub", ["clarabel", "scs"])
+def test_log_answers_are_certified_by_kkt(sub: str) -> None:
+    """With the solver's duals, the answer is certified: stationarity (against the size of the
+    gradient's terms), the duals' signs and complementary slackness, on the problem linearised at x."""
+    _needs_cvxpy()
+    if sub not in CONVEX_SUBS:
+        pytest.skip(f"cvxpy:{sub} is not installed")
+    sol = _allocation().solve(f"cvxpy:{sub}")
+    assert sol.status is Status.OPTIMAL and sol.certified, sol.message
+    assert sol.verification.duality_gap < 1e-6 and sol.verification.max_dual_violation < 1e-6
+
+
+def test_kkt_holds_where_the_gradient_terms_are_large() -> None:
+    """The MLE's optimum has two gradient terms of about n / p that cancel: stationarity is judged
+    against their size, not against the (zero) total."""
+    _needs_cvxpy()
+    xs = np.random.default_rng(3).geometric(0.2, size=5000)
+    m = om.Model()
+    p = m.var(lb=0, ub=1)
+    m.maximize(len(xs) * om.log(p) + (xs.sum() - len(xs)) * om.log(1 - p))
+    sol = m.solve("cvxpy:clarabel")
+    assert sol.status is Status.OPTIMAL and sol.certified, sol.message
+    assert sol[p] == pytest.approx(len(xs) / xs.sum(), rel=1e-6)
+
+
+def test_log_verification_catches_bad_answers() -> None:
+    import dataclasses
+
+    _needs_cvxpy()
+    m = _allocation()
+    good = m.solve("cvxpy:clarabel")
+    check = m.objective.expr.verify
+    assert check(good).passed
+    wrong_dual = dataclasses.replace(good, row_duals=2 * good.row_duals)
+    assert any("duals are infeasible" in p for p in check(wrong_dual).problems)
+    # Feasible and inside the domain, but not optimal: the optimum's duals do not fit its gradient.
+    flat = np.full(4, 0.25)
+    suboptimal = dataclasses.replace(good, x=flat, objective=float(m.objective.expr.value(flat)))
+    assert any("duals are infeasible" in p for p in check(suboptimal).problems)
+    outside = dataclasses.replace(good, x=np.array([0.0, 0.5, 0.25, 0.25]))
+    v = check(outside)
+    assert any("outside the log's domain" in p for p in v.problems)
+    infeasible = dataclasses.replace(good, x=good.x * 2, objective=None, row_duals=None, reduced_costs=None)
+    assert any("constraint is violated" in p for p in check(infeasible).problems)
+    claimed = dataclasses.replace(good, objective=good.objective + 1)
+    assert any("differs from the recomputed" in p for p in check(claimed).problems)
+    no_duals = check(dataclasses.replace(good, row_duals=None, reduced_costs=None))
+    assert no_duals.passed and no_duals.duality_gap is None  # verified, not certified
+
+
+def test_log_models_share_the_linear_models_trivial_cases() -> None:
+    """An empty row that excludes 0 makes a log model infeasible; a free row changes nothing."""
+    _needs_cvxpy()
+    m = om.Model()
+    x = m.var(2, lb=0)
+    m.add(0 * x.sum() >= 1, name="impossible")
+    m.maximize(om.log(x).sum())
+    sol = m.solve("cvxpy")
+    assert sol.status is Status.INFEASIBLE and "impossible" in sol.message
+    m = om.Model()
+    x = m.var(2, lb=0)
+    free = m.add((x[0] - x[1]).between(-np.inf, np.inf), name="free")
+    m.add(x.sum() <= 2)
+    m.maximize(om.log(x).sum())
+    sol = m.solve("cvxpy")
+    assert sol.status is Status.OPTIMAL and sol.certified and sol.dual(free) == 0
+    np.testing.assert_allclose(sol[x], [1, 1], atol=1e-6)
+
+
+def test_an_unbounded_log_objective_is_not_called_optimal() -> None:
+    """max log x + log y over x, y >= 0 is unbounded; Clarabel stops at a huge point and says
+    "optimal". Without the KKT check that was reported as optimal; the duals do not certify it."""
+    _needs_cvxpy()
+    m = om.Model()
+    x = m.var(2, lb=0)
+    m.maximize(om.log(x).sum())
+    sol = m.solve("cvxpy:clarabel")
+    assert sol.status is not Status.OPTIMAL and not sol.certified
+
+
+def test_a_limit_point_outside_the_domain_is_no_solution() -> None:
+    _needs_cvxpy()
+    m = om.Model()
+    x = m.var(2, lb=0)
+    m.add(x.sum() <= 2)
+    m.maximize(om.log(x).sum())
+    sol = m.solve("cvxpy:clarabel", time_limit=0)
+    assert sol.status is Status.TIME_LIMIT
+    if sol.has_values:  # Clarabel's starting point, at the boundary of the domain
+        assert not sol.verification.feasible and "before a feasible solution" in sol.message

@@ -157,26 +157,123 @@ def test_listing_does_not_import_cvxpy() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_presolve_off_retry_tells_unbounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When HiGHS's presolve answers "infeasible or unbounded", the retry without presolve
-    (options passed through CVXPY to HiGHS) must tell which."""
+def test_infeasible_or_unbounded_is_decided_by_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When HiGHS (through CVXPY) answers "infeasible or unbounded", the adapter says so and the
+    core's feasibility problem, solved on a fresh adapter, tells which (no retry in the adapter)."""
     from optmodel.backends.cvxpy import _Translation
 
-    real, calls = _Translation.run, []
+    real, calls = _Translation.solve, []
 
-    def first_undecided(self, solver_name, verbose, kwargs):  # type: ignore[no-untyped-def]
-        retry = kwargs.get("highs_options", {}).get("presolve") == "off"
-        calls.append(retry)
-        status, error = real(self, solver_name, verbose, kwargs)
-        return (status, error) if retry else ("infeasible_or_unbounded", error)
+    def first_undecided(self, verbose, cancel):  # type: ignore[no-untyped-def]
+        calls.append(bool(np.any(self.form.c)))  # the model's objective, then the zero objective
+        status, results, error = real(self, verbose, cancel)
+        return ("infeasible_or_unbounded", results, error) if len(calls) == 1 else (status, results, error)
 
-    monkeypatch.setattr(_Translation, "run", first_undecided)
+    monkeypatch.setattr(_Translation, "solve", first_undecided)
     m = om.Model()
     x = m.var(2, lb=0)
     m.add(x[0] - x[1] <= 1)
     m.maximize(x.sum())
     assert m.solve("cvxpy:highs").status is Status.UNBOUNDED
-    assert calls == [False, True]
+    assert calls == [True, False]
+
+
+@pytest.mark.parametrize("sub", [s for s in ("highs", "scip") if s in SUBS])
+def test_limit_before_any_solution_returns_no_point(sub: str) -> None:
+    """CVXPY passes HiGHS's column values on at a limit even without a feasible solution, and
+    calls SCIP's time limit without one a solver error: both are a time limit without a point."""
+    sol = om.read(str(data_path("miplib", "bell5.mps"))).solve(f"cvxpy:{sub}", time_limit=0)
+    assert sol.status is Status.TIME_LIMIT and not sol.has_values, sol.message
+    assert "before a feasible solution was found" in sol.message
+
+
+@pytest.mark.parametrize("sub", [s for s in ("scs", "clarabel", "highs") if s in SUBS])
+def test_free_variables_with_rows(sub: str) -> None:
+    """Only free columns (no bound constraints at all in CVXPY's problem) and a few rows."""
+    m = om.Model()
+    x = m.var(3)
+    m.add(x[0] + x[1] >= 1)
+    m.add((x[0] - x[1]).between(-2, 2))
+    m.add(x[2] == x[0] + 1)
+    m.minimize(x.sum())
+    sol = m.solve(f"cvxpy:{sub}")
+    assert sol.status is Status.OPTIMAL and sol.certified, sol.message
+    assert sol.objective == pytest.approx(1.5, abs=1e-7)
+
+
+def test_warm_start_is_declared_only_where_cvxpy_passes_it() -> None:
+    """CVXPY hands variables' values to GUROBI only; elsewhere a start would be ignored silently,
+    so it is refused before the solve."""
+    assert [s for s, caps in Cvxpy.subsolvers.items() if om.Capability.WARM_START in caps] == ["gurobi"]
+    m = om.Model()
+    x = m.var(2, lb=0, ub=1, integer=True)
+    m.add(x.sum() <= 1)
+    m.maximize(x.sum())
+    with pytest.raises(CapabilityError, match="cvxpy:highs cannot provide warm_start"):
+        m.solve("cvxpy:highs", warm_start=np.array([1.0, 0.0]))
+
+
+def _hard_knapsack() -> om.Model:
+    """A MIP that HiGHS and SCIP take far longer than a few seconds over."""
+    rng = np.random.default_rng(1)
+    w = rng.integers(20, 60, size=(3, 60))
+    m = om.Model("knapsack")
+    x = m.var(60, binary=True)
+    m.add(w @ x <= w.sum(axis=1) // 2)
+    m.maximize(x @ (w.sum(axis=0) + rng.integers(0, 10, 60)))
+    return m
+
+
+@pytest.mark.parametrize("sub", [s for s in ("highs", "scip") if s in SUBS])
+def test_ctrl_c_stops_the_solver_and_keeps_its_incumbent(sub: str) -> None:
+    """The first Ctrl-C reaches HiGHS's cancelSolve / SCIP's interruptSolve through the subclassed
+    CVXPY interfaces: the solve returns within 1.5 s of the signal with the incumbent."""
+    import os
+    import signal
+    import threading
+    import time
+
+    om.read(str(data_path("netlib", "afiro.mps"))).solve(f"cvxpy:{sub}")  # CVXPY imported and warm
+    m = _hard_knapsack()
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    sol = m.solve(f"cvxpy:{sub}", time_limit=60)
+    waited = time.perf_counter() - start - 1.0
+    timer.cancel()
+    assert sol.status is Status.INTERRUPTED, sol.message
+    assert waited < 1.5
+    assert sol.has_values and sol.verification.feasible and 0 <= sol.gap < 1
+
+
+def test_second_ctrl_c_aborts() -> None:
+    """A solver that ignores its cancel call: the second Ctrl-C raises KeyboardInterrupt."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import optmodel.backends.cvxpy as cb
+
+    om.read(str(data_path("netlib", "afiro.mps"))).solve("cvxpy:highs")
+    m = _hard_knapsack()
+    real = cb.run_in_worker
+    timers = [threading.Timer(t, os.kill, (os.getpid(), signal.SIGINT)) for t in (1.0, 1.3)]
+    cb.run_in_worker = lambda work, cancel=None: real(work, lambda: None)  # type: ignore[assignment]
+    try:
+        start = time.perf_counter()
+        for t in timers:
+            t.start()
+        with pytest.raises(KeyboardInterrupt):
+            m.solve("cvxpy:highs", time_limit=5)
+        assert time.perf_counter() - start < 2.5
+    finally:
+        cb.run_in_worker = real
+        for t in timers:
+            t.cancel()
+        for worker in threading.enumerate():  # the abandoned solve ends at its time limit
+            if worker.name == "optmodel-solve":
+                worker.join(10)
 
 
 @pytest.mark.parametrize("sub", LP_SUBS)

@@ -13,10 +13,10 @@ import scipy.sparse as sp
 from conftest import data_path, optima
 
 import optmodel
-from optmodel.backend import SolveOptions
+from optmodel.backend import RawResult, SolveOptions
 from optmodel.backends import ortools as ob
 from optmodel.errors import CapabilityError, ModelError, OptmodelError
-from optmodel.solution import Solution, SolutionStatus, Status, Termination
+from optmodel.solution import SolutionStatus, Status, Termination
 
 pytest.importorskip("ortools")
 
@@ -136,14 +136,15 @@ def test_cpsat_infeasible():
     assert _infeasible(True).solve("ortools:cpsat").status is Status.INFEASIBLE
 
 
-@pytest.mark.parametrize("stype", ["SOLVER_TYPE_GLOP", "SOLVER_TYPE_GSCIP"])
-def test_disambiguation_by_feasibility_solve(stype):
-    from ortools.math_opt import parameters_pb2
+@pytest.mark.parametrize("sub", ["glop", "scip"])
+def test_disambiguation_by_feasibility_solve(sub):
+    # The adapter reports the solver's "infeasible or unbounded"; the core's feasibility solve on a
+    # fresh ortools adapter decides which.
+    from optmodel.solving import decide_infeasible_or_unbounded
 
     for make, expected in ((_infeasible, Termination.INFEASIBLE), (_unbounded, Termination.UNBOUNDED)):
-        sol = Solution(Status.ERROR, Termination.INFEASIBLE_OR_UNBOUNDED, SolutionStatus.NO_SOLUTION)
-        ob._disambiguate(sol, make(False).canonical(), getattr(parameters_pb2, stype), None)
-        assert sol.termination is expected
+        form = make(False).canonical()
+        assert decide_infeasible_or_unbounded(ob.OrTools(sub), form, SolveOptions()) is expected
 
 
 # --- limits, Ctrl-C, warm start ---------------------------------------------------------------
@@ -257,6 +258,150 @@ def test_cpsat_refuses_lp():
         lp.solve("ortools:cpsat")
 
 
+def test_cpsat_integer_bounds_rounded_by_the_core():
+    # An integer in [1.5, 1.7] has no value: the core says so (CP-SAT used to raise
+    # "lower_bound > upper_bound"); in [1.5, 2.7] it is 2.
+    for ub, status in ((1.7, Status.INFEASIBLE), (2.7, Status.OPTIMAL)):
+        m = optmodel.Model()
+        x = m.var(lb=1.5, ub=ub, integer=True, name="x")
+        y = m.var(lb=0, ub=3, integer=True)
+        m.add(x + y <= 4)
+        m.maximize(x + y)
+        sol = m.solve("ortools:cpsat")
+        assert sol.status is status, sol.message
+        if status is Status.OPTIMAL:
+            assert sol[x] == pytest.approx(2.0) and sol.objective == pytest.approx(4.0)
+        else:
+            assert "x" in sol.message and "no integer value" in sol.message
+
+
+def test_cpsat_row_without_integer_activity():
+    # Integer coefficients and variables, bounds [1.5, 1.7]: rounded inwards they cross.
+    m = optmodel.Model()
+    x = m.var(2, lb=0, ub=3, integer=True)
+    m.add((x[0] + x[1]).between(1.5, 1.7), name="narrow")
+    m.maximize(x.sum())
+    sol = m.solve("ortools:cpsat")
+    assert sol.status is Status.INFEASIBLE
+    assert "narrow" in sol.message and "integer activity" in sol.message
+    assert m.solve("ortools:scip").status is Status.INFEASIBLE
+
+
+def test_integer_scaling_is_a_reduction():
+    from optmodel.reductions import Reduction
+
+    m = optmodel.Model()
+    x = m.var(2, lb=0, ub=9, integer=True)
+    m.add(x @ [0.5, 1 / 3] <= 2.9)
+    m.maximize(x @ [0.25, 1.5] + 1.0)
+    red = ob.IntegerScaling()
+    assert isinstance(red, Reduction) and red.name == "integer scaling"
+    scaled = red.apply(m.canonical())
+    np.testing.assert_array_equal(scaled.A.toarray(), [[3.0, 2.0]])  # ×6
+    assert scaled.row_upper[0] == 17.0  # floor(17.4)
+    np.testing.assert_array_equal(scaled.c, [1.0, 6.0])  # ×4
+    raw = red.invert(RawResult(Termination.OPTIMAL, objective=10.0, bound=12.0))
+    assert raw.objective == pytest.approx(3.5) and raw.bound == pytest.approx(4.0)
+    assert m.solve("ortools:cpsat").stats["reductions"] == ["integer scaling"]
+
+
+def test_limit_judged_from_the_solver_status():
+    # CP-SAT says a limit stopped it but not which: the time limit when it is the only one set,
+    # interrupted when Ctrl-C asked for a stop, else "other"; never judged by the clock.
+    from ortools.math_opt import result_pb2 as rp
+
+    from optmodel.interrupt import stop_on_interrupt
+
+    t = rp.TerminationProto(reason=rp.TERMINATION_REASON_FEASIBLE, limit=rp.LIMIT_UNDETERMINED)
+    assert ob._termination(t, SolveOptions(time_limit=5.0)) is Termination.TIME_LIMIT
+    assert ob._termination(t, SolveOptions()) is Termination.OTHER
+    other_limit = SolveOptions(time_limit=5.0, solver_options={"max_number_of_conflicts": 10})
+    assert ob._termination(t, other_limit) is Termination.OTHER
+    with stop_on_interrupt() as stop:
+        stop.request()
+        assert ob._termination(t, SolveOptions(time_limit=5.0)) is Termination.INTERRUPTED
+    t = rp.TerminationProto(reason=rp.TERMINATION_REASON_NO_SOLUTION_FOUND, limit=rp.LIMIT_TIME)
+    assert ob._termination(t, SolveOptions()) is Termination.TIME_LIMIT
+
+
+# --- a loaded model changed in place (row generation) ------------------------------------------
+def _rows(A, lower, upper):
+    from optmodel.lazy import Rows
+
+    return Rows(sp.csr_array(np.asarray(A, dtype=float)), np.asarray(lower, float), np.asarray(upper, float))
+
+
+@pytest.mark.parametrize("sub,updated", [("glop", True), ("scip", True), ("pdlp", False)])
+def test_add_rows_and_integrality_on_the_loaded_solver(sub, updated):
+    from optmodel.backend import Capability
+
+    assert (Capability.INCREMENTAL in ob.OrTools.subsolvers[sub]) is updated
+    m = optmodel.Model()
+    x = m.var(2, lb=0, ub=10)
+    m.add(x[0] + 2 * x[1] <= 7.5)
+    m.maximize(x.sum())
+    a = ob.OrTools(sub)
+    a.load(m.canonical(), SolveOptions())
+    assert a.run(SolveOptions()).objective == pytest.approx(7.5, rel=1e-6)
+    solver = a.solver
+    a.add_rows(_rows([[1.0, 0.0]], [-np.inf], [3.2]))
+    assert (a.solver is solver) is updated  # else rebuilt from the full model at the next run
+    raw = a.run(SolveOptions())
+    assert raw.termination is Termination.OPTIMAL and raw.objective == pytest.approx(5.35, rel=1e-6)
+    np.testing.assert_allclose(raw.x, [3.2, 2.15], atol=1e-6)
+    if sub == "glop":
+        np.testing.assert_allclose(raw.row_duals, [0.5, 0.5], atol=1e-9)  # the cut priced too
+        return
+    if sub == "scip":
+        a.set_integrality(np.array([True, True]))
+        raw = a.run(SolveOptions())
+        assert a.solver is solver and raw.objective == pytest.approx(5.0)
+        np.testing.assert_allclose(raw.x, [3.0, 2.0], atol=1e-9)
+        a.set_integrality(np.array([False, False]))
+        assert a.run(SolveOptions()).objective == pytest.approx(5.35)
+
+
+def test_row_generation_on_incremental_scip():
+    # The generic loop on ortools:scip (its LAZY path aside): cuts on the LP relaxation, then the
+    # integrality switched back on, all on one loaded solver.
+    from optmodel.lazy import row_generation
+    from optmodel.problems.mst import build_cut, kruskal_weight, random_graph
+
+    g = random_graph(12, 3.0, seed=5)
+    m, _ = build_cut(g)
+    raw = row_generation(ob.OrTools("scip"), m.canonical(), m.families, SolveOptions())
+    assert raw.termination is Termination.OPTIMAL
+    assert raw.objective == pytest.approx(kruskal_weight(g))
+    assert raw.stats["incremental"] is True and raw.stats["lp_rounds"] >= 1 and raw.stats["mip_rounds"] >= 1
+
+
+@pytest.mark.parametrize("sub", ["glop", "pdlp"])
+def test_lazy_family_on_an_lp_by_row_generation(sub):
+    m = optmodel.Model()
+    x = m.var(5, lb=0, ub=1)
+    m.maximize(x.sum())
+
+    def separate(v):
+        return [x[i] + x[i + 1] <= 1 for i in range(4) if v[i] + v[i + 1] > 1 + 1e-6]
+
+    family = m.lazy(separate, name="pairs")
+    sol = m.solve(f"ortools:{sub}")
+    assert sol.termination is Termination.OPTIMAL and sol.objective == pytest.approx(3.0, rel=1e-6)
+    assert sol.stats["lazy_path"] == "row-generation" and family.stats["cuts"] >= 2
+    assert sol.stats["incremental"] is (sub == "glop")
+
+
+def test_mst_with_integer_cuts_on_cpsat():
+    from optmodel.problems.mst import build_cut, kruskal_weight, random_graph
+
+    g = random_graph(15, 3.0, seed=2)
+    m, _ = build_cut(g, fractional=False)
+    sol = m.solve("ortools:cpsat")
+    assert sol.status is Status.OPTIMAL, sol.message
+    assert sol.objective == pytest.approx(kruskal_weight(g))
+    assert sol.stats["lazy_path"] == "row-generation" and sol.stats["incremental"] is False
+
+
 # --- options --------------------------------------------------------------------------------
 def test_verbose_log_goes_to_stderr_not_stdout(capfd):
     m = optmodel.read(str(data_path("miplib", "lseu.mps")))
@@ -368,9 +513,16 @@ def test_lazy_family_in_scip(fractional):
 
 def test_lazy_only_declared_on_scip():
     assert [s for s, caps in ob.OrTools.subsolvers.items() if optmodel.Capability.LAZY in caps] == ["scip"]
-    m, _, _ = _independent_set(False)
-    with pytest.raises(CapabilityError, match="ortools:scip"):
-        ob.OrTools("cpsat").solve(m, SolveOptions())
+    # Other sub-solvers get optmodel's row generation (CP-SAT only for integer-point families: it
+    # cannot solve the LP relaxations that fractional ones are separated on).
+    m, family, ref = _independent_set(False)
+    sol = m.solve("ortools:cpsat")
+    assert sol.status is Status.OPTIMAL, sol.message
+    assert sol.stats["lazy_path"] == "row-generation" and family.stats["cuts"] > 0
+    assert sol.objective == pytest.approx(ref.solve("highs").objective)
+    m, _, _ = _independent_set(True)
+    with pytest.raises(CapabilityError, match=r"fractional lazy families.*ortools:scip"):
+        m.solve("ortools:cpsat")
 
 
 def test_lazy_family_on_an_lp_in_scip():

@@ -1,9 +1,14 @@
 """The Pyomo backend against known optima (Netlib, MIPLIB), HiGHS's duals, and networkx."""
 
 import importlib.util
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -14,6 +19,7 @@ import optmodel as om
 from optmodel.backends.pyomo import Pyomo
 from optmodel.errors import CapabilityError
 from optmodel.graphs import grid_graph
+from optmodel.problems.mst import build_cut, build_directed, random_graph
 from optmodel.problems.shortest_path import build, path_from_flow
 from optmodel.solution import Status
 
@@ -179,27 +185,106 @@ def test_listing_does_not_import_pyomo() -> None:
 
 
 @pytest.mark.parametrize("sub", [s for s in ("appsi_highs", "highs") if s in SUBS])
-def test_presolve_off_retry_tells_unbounded(sub: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """When HiGHS's presolve answers "infeasible or unbounded", the retry without presolve
-    (options passed through to the solver) must tell which."""
-    import optmodel.backends.pyomo as backend
+def test_infeasible_or_unbounded_is_decided_by_the_core(sub: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When HiGHS's presolve answers "infeasible or unbounded", the core's feasibility solve (on a
+    fresh adapter, zero objective) tells which; the adapter does no retry of its own."""
+    real, runs = Pyomo.run, []
 
-    real, calls = backend._run, []
+    def first_undecided(self, options):  # type: ignore[no-untyped-def]
+        raw = real(self, options)
+        runs.append(raw.termination)
+        if len(runs) == 1:
+            raw.termination, raw.x = om.Termination.INFEASIBLE_OR_UNBOUNDED, None
+        return raw
 
-    def first_undecided(spec, built, form, options, presolve):  # type: ignore[no-untyped-def]
-        calls.append(presolve)
-        run = real(spec, built, form, options, presolve)
-        if presolve:
-            run.term = om.Termination.INFEASIBLE_OR_UNBOUNDED
-        return run
-
-    monkeypatch.setattr(backend, "_run", first_undecided)
+    monkeypatch.setattr(Pyomo, "run", first_undecided)
     m = om.Model()
     x = m.var(2, lb=0)
     m.add(x[0] - x[1] <= 1)
     m.maximize(x.sum())
     assert m.solve(f"pyomo:{sub}").status is Status.UNBOUNDED
-    assert calls == [True, False]
+    assert len(runs) == 2 and runs[1] is om.Termination.OPTIMAL  # the feasibility problem
+
+
+def _knapsack(n: int = 60, rows: int = 5, seed: int = 0) -> om.Model:
+    """A random multi-dimensional knapsack that HiGHS does not close in 20 s."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(20, 60, size=(rows, n))
+    m = om.Model("mkp")
+    x = m.var(n, binary=True)
+    m.add(w @ x <= w.sum(axis=1) // 2)
+    m.maximize(x @ (w.sum(axis=0) + rng.integers(0, 10, n)))
+    return m
+
+
+@pytest.mark.parametrize("sub", [s for s in ("appsi_highs", "highs") if s in SUBS])
+def test_ctrl_c_returns_the_incumbent(sub: str) -> None:
+    """The first Ctrl-C stops the solve within a second, and HiGHS's incumbent comes back (its
+    cancelSolve, reached through the highspy object under Pyomo's interface)."""
+    m = _knapsack()
+    m.solve(f"pyomo:{sub}", time_limit=0.01)  # Pyomo imported and warm before the clock starts
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    try:
+        sol = m.solve(f"pyomo:{sub}", time_limit=30)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - start - 1.0 < 1.5
+    assert sol.status is Status.INTERRUPTED, sol.message
+    assert sol.x is not None and sol.verification.feasible and 0 < sol.gap < 1
+
+
+@pytest.mark.skipif("scip" not in SUBS, reason="pyscipopt is not installed")
+def test_ctrl_c_reaches_scip_through_its_own_handler() -> None:
+    """scip_direct runs SCIP holding the GIL, so no Python thread runs until it returns; SCIP's own
+    Ctrl-C handler stops it, and Pyomo's "interrupted" comes back with the incumbent. (The signal
+    comes from another process here: a timer thread in this one could not send it.)"""
+    tests = str(Path(__file__).parent)
+    code = (
+        f"import sys, time; sys.path.insert(0, {tests!r}); from test_backend_pyomo import _knapsack\n"
+        "m = _knapsack(); m.solve('pyomo:scip', time_limit=0.01); print('ready', flush=True)\n"
+        "sol = m.solve('pyomo:scip', time_limit=30); done = time.time()\n"
+        "print(sol.status.value, sol.x is not None and sol.verification.feasible, done, flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    sent = time.time()
+    proc.send_signal(signal.SIGINT)
+    status, feasible, done = proc.communicate(timeout=60)[0].split()
+    assert (status, feasible) == ("interrupted", "True")
+    assert float(done) - sent < 1.5
+
+
+@pytest.mark.parametrize("sub", [s for s in ("appsi_highs", "highs") if s in SUBS])
+@pytest.mark.parametrize("builder", [build_cut, build_directed])
+def test_lazy_rows_are_added_to_the_loaded_model(sub: str, builder) -> None:  # type: ignore[no-untyped-def]
+    """Row generation changes the persistent Pyomo model (rows, integrality) instead of reloading it."""
+    g = random_graph(30, 4, seed=3)
+    ref = builder(g)[0].solve("highs")
+    m, _ = builder(g)
+    sol = m.solve(f"pyomo:{sub}")
+    assert sol.status is Status.OPTIMAL, sol.message
+    assert sol.objective == pytest.approx(ref.objective)
+    assert sol.stats["incremental"] is True and sol.stats["rows_added"] >= 1
+    assert sol.stats["families_verified"] is True
+
+
+def test_lp_with_lazy_rows_added_to_the_loaded_model() -> None:
+    """An LP whose cut row is added to the loaded model: the same answer as HiGHS's."""
+    m = om.Model()
+    x = m.var(3, lb=0, ub=10)
+    m.add(x.sum() <= 12)
+    m.lazy(lambda v: [x[0] + x[1] <= 5] if v[0] + v[1] > 5 + 1e-9 else [], name="pair")
+    m.maximize(x @ [3, 2, 1])
+    ref = m.solve("highs")
+    assert ref.status is Status.OPTIMAL and ref.objective == pytest.approx(22)
+    for sub in [s for s in ("appsi_highs", "highs") if s in SUBS]:
+        sol = m.solve(f"pyomo:{sub}")
+        assert sol.status is Status.OPTIMAL and sol.objective == pytest.approx(22), sub
+        assert sol.stats["incremental"] is True and sol.stats["rows_added"] == 1
+        np.testing.assert_allclose(sol[x], ref[x], atol=1e-9)
 
 
 def test_solver_options_reach_appsi() -> None:

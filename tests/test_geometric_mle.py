@@ -55,6 +55,20 @@ def test_gradient_and_lagrangian_agree(sample):
     assert const + sol.objective == pytest.approx(geo.log_likelihood(sample, ref), abs=1e-2)
 
 
+def test_gradient_methods_are_checked_against_the_closed_form(sample):
+    pytest.importorskip("torch")
+    ref = geo.closed_form(sample)
+    p, sol = geo.estimate(sample, "gradient", steps=600)
+    assert sol.stats["closed_form_p"] == ref and sol.verification.passed
+    err = sol.stats["closed_form_relative_error"]
+    assert err == pytest.approx(abs(p - ref) / ref) and err < 1e-4
+    assert "from the closed form" in sol.message
+    p, sol = geo.estimate(sample, "lagrangian", steps=20)  # far from converged: flagged
+    assert sol.stats["closed_form_relative_error"] > geo.CLOSED_FORM_RTOL
+    assert sol.status.value == "iteration_limit" and not sol.verification.passed
+    assert "more than the tolerance" in sol.verification.problems[0]
+
+
 def test_bound_is_above_the_likelihood_and_touches_at_the_best_d(sample):
     ref = geo.closed_form(sample)
     rng = np.random.default_rng(0)

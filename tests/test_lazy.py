@@ -82,13 +82,24 @@ def test_random_graphs_match_networkx(backend: str, builder, g: Graph) -> None:
 
 
 def test_rebuild_loop_for_backends_without_lazy() -> None:
-    # The generic loop (model + cuts rebuilt per round) is what backends other than HiGHS get.
+    # The generic loop that backends without in-solver lazy constraints get, run here on SCIP: rows
+    # added to the loaded model (Capability.INCREMENTAL), and the model + cuts rebuilt per round.
+    from optmodel.backend import Capability
+    from optmodel.backends.scip import Scip
+    from optmodel.solution import Termination
+
+    class Rebuilt(Scip):
+        subsolvers = {"scip": Scip.subsolvers["scip"] - {Capability.INCREMENTAL}}
+
     g = _two_triangles()
-    m, _ = build_cut(g)
-    sol = row_generation(m, get_backend("scip"), SolveOptions())
-    assert sol.objective == pytest.approx(14.0)
-    assert sol.stats["lazy_path"] == "row-generation"
-    assert sol.stats["rounds"] >= 2
+    for backend, incremental in ((get_backend("scip"), True), (Rebuilt(), False)):
+        m, _ = build_cut(g)
+        raw = row_generation(backend, m.canonical(), m.families, SolveOptions())
+        assert raw.termination is Termination.OPTIMAL
+        assert raw.objective == pytest.approx(14.0)
+        assert raw.stats["lazy_path"] == "row-generation"
+        assert raw.stats["incremental"] is incremental
+        assert raw.stats["rounds"] >= 2
 
 
 def test_lp_with_a_family_and_satisfied_rows_returned() -> None:

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 import optmodel as om  # noqa: E402
 from optmodel.errors import CapabilityError, InputError, ModelError  # noqa: E402
-from optmodel.minimax import Minimax, data_sampler, noise_sampler, saddle  # noqa: E402
+from optmodel.minimax import Minimax, data_sampler, noise_sampler, saddle, trained_parameters  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ALGORITHMS = ("simultaneous", "alternating", "extragradient", "optimistic")
@@ -40,7 +40,9 @@ def gaussian_game(seed=1):
 def test_gaussian_saddle_is_the_mle(algorithm):
     m, game, x, mu, log_sigma, abc = gaussian_game()
     sol = m.solve(f"torch:{algorithm}", solver_options={"steps": 800, "optimizer": "sgd", "device": "cpu"})
-    assert sol.status is om.Status.ITERATION_LIMIT and sol.has_values
+    assert sol.status is om.Status.ITERATION_LIMIT and sol.x is None and sol.verification.passed
+    params = trained_parameters(sol)
+    assert torch.equal(params["generator"][0], mu.detach()) and params["discriminator"][0].shape == (3,)
     assert mu.item() == pytest.approx(float(x.mean()), abs=2e-4)
     assert log_sigma.exp().item() == pytest.approx(float(x.std(unbiased=False)), abs=2e-4)
     assert np.abs(abc.detach().numpy()).max() < 1e-3  # d ≡ 1 at the saddle
@@ -185,6 +187,7 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path):
                                            "checkpoint_every": 5})
     assert sol.status is om.Status.ERROR and sol.termination is om.Termination.NUMERICAL_ERROR
     assert "diverged" in sol.message and str(ckpt) in sol.message
+    assert trained_parameters(sol) is None and not sol.verification.point
     saved = torch.load(ckpt, weights_only=False)
     assert saved["step"] % 5 == 0 and 0 < saved["step"] < 40
     assert all(torch.isfinite(t).all() for t in saved["params"][0])
@@ -199,6 +202,25 @@ def test_time_limit_and_bad_device():
     if not torch.cuda.is_available():
         with pytest.raises(om.OptmodelError, match="no CUDA"):
             m.solve("torch", solver_options={"device": "cuda"})
+
+
+def test_verify_checks_the_returned_parameters_and_objective():
+    m, game, _, mu, log_sigma, abc = gaussian_game()
+    sol = m.solve("torch", solver_options={"steps": 5})
+    assert sol.verification.passed and sol.verification.point and sol.verification.objective_recomputed is None
+    assert game.verify(sol) == sol.verification  # pure: the core's second call changes nothing
+    sol.parameters["discriminator"][0][1] = float("nan")
+    sol.parameters["generator"][1] = torch.tensor(float("inf"))
+    v = game.verify(sol)
+    assert not v.feasible and v.point and len(v.problems) == 2
+    assert "'generator'" in v.problems[0] and "1 of 1 in tensor 1" in v.problems[0]
+    assert "1 of 3 in tensor 0" in v.problems[1]
+    sol.parameters = {"generator": [mu.detach(), log_sigma.detach()], "discriminator": [abc.detach()]}
+    sol.objective = float("nan")
+    assert game.verify(sol).problems == ["the objective nan is not finite"]
+    del sol.parameters
+    v = game.verify(sol)
+    assert not v.point and not v.feasible and v.problems == ["the solver returned no parameters"]
 
 
 def test_same_seed_same_result():

@@ -167,3 +167,33 @@ def test_ortools_alias_in_the_tsp_problem(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["backend"].startswith("routing") and sorted(out["tour"]) == list(range(1, 25))
     assert out["objective"] == out["length"] >= 1272
+
+
+def test_the_objective_kind_verifies_orderings():
+    """OrderingObjective.verify reads sol.stats["order"] and sol.objective only: a permutation whose
+    objective is the one recomputed from the matrix passes; anything else is a problem."""
+    import dataclasses
+
+    from optmodel.solution import Solution, SolutionStatus, Status, Termination, finalize_status
+
+    d = random_matrix(9, 11)
+    m = ordering.ordering_model(d, closed=True)
+    spec = m.objective.expr
+    sol = m.solve("fast-tsp", time_limit=0.5)
+    assert sol.x is None and sol.has_values is False  # no columns: the order is the answer
+    first, again = spec.verify(sol), spec.verify(sol)
+    assert first.passed and again.passed and first.point
+    assert first.objective_recomputed == pytest.approx(spec.value(sol.stats["order"]))
+    wrong = dataclasses.replace(sol, objective=sol.objective + 1)
+    assert any("differs from the recomputed" in p for p in spec.verify(wrong).problems)
+    for bad in ([0, 1, 2], [0, 0, 1, 2, 3, 4, 5, 6, 7], [0.5] * 9):
+        check = spec.verify(dataclasses.replace(sol, stats={**sol.stats, "order": bad}))
+        assert not check.feasible and "not a permutation" in check.problems[0]
+    nothing = Solution(Status.ERROR, Termination.INTERRUPTED, SolutionStatus.NO_SOLUTION, stats={})
+    check = spec.verify(nothing)
+    assert check.point is False and check.passed
+    nothing.verification = check
+    finalize_status(nothing)
+    assert nothing.status is Status.INTERRUPTED and "before a feasible solution" in nothing.message
+    claimed = Solution(Status.ERROR, Termination.OPTIMAL, SolutionStatus.OPTIMAL, stats={})
+    assert not spec.verify(claimed).passed
