@@ -88,8 +88,7 @@ def _pdlp_accuracy() -> Any:
 
     params = solvers_pb2.PrimalDualHybridGradientParams()
     criteria = params.termination_criteria.simple_optimality_criteria
-    criteria.eps_optimal_absolute = 1e-10
-    criteria.eps_optimal_relative = 1e-10
+    criteria.eps_optimal_absolute = criteria.eps_optimal_relative = 1e-10
     return params
 
 
@@ -128,26 +127,16 @@ class Cvxpy(Adapter):
     # WARM_START only where CVXPY hands the variables' values to the solver (its GUROBI interface);
     # the others ignore them (HiGHS and SCS reuse only an earlier solve of the same CVXPY problem).
     subsolvers = {
-        "highs": frozenset({_LP, _MIP, _DUALS}),
-        "clarabel": frozenset({_LP, _CONVEX, _DUALS}),
-        "scs": frozenset({_LP, _CONVEX, _DUALS}),
-        "scip": frozenset({_LP, _MIP}),
-        "scipy": frozenset({_LP, _MIP, _DUALS}),
-        "glop": frozenset({_LP, _DUALS}),
-        "pdlp": frozenset({_LP, _DUALS}),
-        "ecos": frozenset({_LP, _CONVEX, _DUALS}),
-        "glpk": frozenset({_LP, _DUALS}),
-        "glpk_mi": frozenset({_LP, _MIP}),
-        "cbc": frozenset({_LP, _MIP}),
-        "gurobi": frozenset({_LP, _MIP, _DUALS, Capability.WARM_START}),
+        "highs": frozenset({_LP, _MIP, _DUALS}), "clarabel": frozenset({_LP, _CONVEX, _DUALS}),
+        "scs": frozenset({_LP, _CONVEX, _DUALS}), "scip": frozenset({_LP, _MIP}),
+        "scipy": frozenset({_LP, _MIP, _DUALS}), "glop": frozenset({_LP, _DUALS}), "pdlp": frozenset({_LP, _DUALS}),
+        "ecos": frozenset({_LP, _CONVEX, _DUALS}), "glpk": frozenset({_LP, _DUALS}), "glpk_mi": frozenset({_LP, _MIP}),
+        "cbc": frozenset({_LP, _MIP}), "gurobi": frozenset({_LP, _MIP, _DUALS, Capability.WARM_START}),
         "mosek": frozenset({_LP, _MIP, _CONVEX, _DUALS}),
-    }
+    }  # fmt: skip
 
     def available_subsolvers(self) -> list[str]:
-        """Sub-solvers whose Python package is importable; checked without importing CVXPY.
-
-        ``load`` then confirms with ``cvxpy.installed_solvers()``.
-        """
+        """Sub-solvers whose package is importable, without importing CVXPY (``load`` asks CVXPY)."""
         return [s for s in self.subsolvers if _importable(_SOLVERS[s][1])]
 
     def why_not(self, model: Model) -> str | None:
@@ -480,7 +469,9 @@ def _interfaces() -> dict[str, type]:
     as optmodel's highs backend does) and the results returned in CVXPY's terms; an interrupted
     solve keeps its incumbent. SCIP: ``_solve`` receives the pyscipopt model before solving; SCIP
     solves without the GIL and leaves SIGINT to optmodel (it catches Ctrl-C itself otherwise), and
-    an interrupted solve keeps its incumbent (CVXPY would call it a solver error).
+    an interrupted solve keeps its incumbent (CVXPY would call it a solver error). CVXPY builds
+    SCIP's model entry by entry in Python, which nothing stops: a Ctrl-C then (seconds on large
+    models) takes effect when SCIP starts.
     """
     import cvxpy.settings as s
     from cvxpy.reductions.solvers.conic_solvers.conic_solver import dims_to_solver_dict

@@ -231,7 +231,8 @@ class LogExpr:
 
     def _linearised(self, form: CanonicalForm, sol: Solution, value: float) -> tuple[CanonicalForm, Solution]:
         """The LP (and the answer in its terms) whose certificate is the KKT conditions at ``sol.x``:
-        columns ``[x, u]``, rows ``[A x, u - A_log x = b_log]``, objective ``c x + Σ (w/u) u``."""
+        columns ``[x, u]``, rows ``[A x, u - A_log x = b_log]``, objective ``c x + Σ (w/u) u`` plus the
+        constant that makes this first-order model equal the objective at the point."""
         n = form.num_cols
         keep = np.flatnonzero(self.weight != 0)
         arg = sp.csr_array(_with_cols(self.arg.coef, n))[keep]

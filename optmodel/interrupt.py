@@ -65,6 +65,16 @@ class StopRequest:
 _current: contextvars.ContextVar[StopRequest | None] = contextvars.ContextVar("optmodel_stop", default=None)
 
 
+_active: set[StopRequest] = set()  # the requests of the solves in progress, in any thread
+
+
+def stop_all() -> None:
+    """Ask every solve in progress to stop, as a first Ctrl-C would (for servers, notebooks and
+    threads, where no SIGINT reaches the solve)."""
+    for stop in list(_active):
+        stop.request()
+
+
 def current() -> StopRequest:
     """The stop request of the solve in progress (a fresh, never-set one outside any solve)."""
     stop = _current.get()
@@ -90,6 +100,7 @@ def stop_on_interrupt() -> Iterator[StopRequest]:
         return
     stop = StopRequest()
     token = _current.set(stop)
+    _active.add(stop)
     previous = None
     main = threading.current_thread() is threading.main_thread()
 
@@ -103,6 +114,7 @@ def stop_on_interrupt() -> Iterator[StopRequest]:
     try:
         yield stop
     finally:
+        _active.discard(stop)
         _current.reset(token)
         if main:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)

@@ -7,7 +7,8 @@ The pipeline for a linear model, whatever the backend:
    answered here, without a solver;
 3. the adapter loads and runs the form (lazy families in its branch-and-cut, or by row
    generation in ``optmodel.lazy``);
-4. a solver's "infeasible or unbounded" is decided by the feasibility problem;
+4. what the solver left open or may have got wrong is settled by the feasibility problem:
+   "infeasible or unbounded", a claim of "unbounded", a failure without a point;
 5. ``finish``: the answer mapped back, the gap, limit and interrupt statuses, verification and
    the ``Solution``.
 """
@@ -24,6 +25,7 @@ import numpy as np
 
 from optmodel.backend import Adapter, RawResult, SolveOptions, solver_output, start_values
 from optmodel.canonical import CanonicalForm
+from optmodel.errors import OptmodelError
 from optmodel.interrupt import stop_requested
 from optmodel.reductions import FeasibilityProblem, invert, prepare
 from optmodel.solution import Solution, SolutionStatus, Status, Termination, finalize_status
@@ -151,13 +153,8 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     elif raw is None:
         raw = load_and_run(backend, form, options)
     solved = time.perf_counter()
-    undecided = raw.termination is Termination.INFEASIBLE_OR_UNBOUNDED
-    # "Unbounded" is a claim about a feasible model: conic solvers have said it of infeasible ones,
-    # so it is confirmed by the feasibility problem too (no solver's point proves it).
-    if (undecided or raw.termination is Termination.UNBOUNDED) and not model.families and not stop_requested():
-        decided = decide_infeasible_or_unbounded(backend, form, _remaining(options, started))
-        if decided is not raw.termination and decided is not Termination.INFEASIBLE_OR_UNBOUNDED:
-            raw.termination, raw.message = decided, ""  # the standard sentence for the decided status
+    if not answered_here and not model.families and not stop_requested():
+        _settle(raw, backend, form, _remaining(options, started))
     if raw.termination is Termination.INFEASIBLE and not answered_here and _wants_iis(backend, model):
         raw.iis = backend.iis()
     raw = invert(chain, raw)
@@ -175,6 +172,26 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     if chain:
         sol.stats["reductions"] = [r.name for r in chain] + list(sol.stats.get("reductions", []))
     return sol
+
+
+def _settle(raw: RawResult, backend: Adapter, form: CanonicalForm, options: SolveOptions) -> None:
+    """Settle what a solver left open or may have got wrong, by the feasibility problem:
+    "infeasible or unbounded" becomes one of them; "unbounded" is a claim about a feasible model
+    (conic solvers have made it of infeasible ones) and is confirmed; a solver that failed without
+    a point may have met an infeasible model it could not diagnose."""
+    undecided = raw.termination is Termination.INFEASIBLE_OR_UNBOUNDED
+    failed = raw.termination in (Termination.ERROR, Termination.NUMERICAL_ERROR) and raw.x is None
+    if not (undecided or failed or raw.termination is Termination.UNBOUNDED):
+        return
+    try:
+        decided = decide_infeasible_or_unbounded(backend, form, options)
+    except OptmodelError:  # the solver refuses the feasibility problem too: the first answer stands
+        return
+    if failed and decided is Termination.INFEASIBLE:
+        raw.stats["solver_message"] = raw.message
+        raw.termination, raw.message = decided, ""
+    elif not failed and decided not in (raw.termination, Termination.INFEASIBLE_OR_UNBOUNDED):
+        raw.termination, raw.message = decided, ""  # the standard sentence for the decided status
 
 
 def _wants_iis(backend: Adapter, model: Model) -> bool:
