@@ -110,9 +110,7 @@ class TorchMinimax(Backend):
         trainer = None
         try:
             trainer = _Trainer(game, self.subsolver, opts, options)
-            sol = trainer.run()
-            sol.verification = game.verify(sol)  # the core's result stage calls this too
-            return sol
+            return trainer.run()  # verified by the objective kind in the core
         finally:
             torch.set_num_threads(threads)
             if trainer is not None:
