@@ -201,7 +201,7 @@ class LogExpr:
         """
         from optmodel.reductions import prepare
         from optmodel.solution import Verification
-        from optmodel.verify import OPTIMALITY_TOLERANCE, verify
+        from optmodel.verify import check_objective, verify
 
         model = self.model if self.model is not None else sol.model
         if model is None:  # a log of constants only, outside any solve
@@ -220,13 +220,7 @@ class LogExpr:
             v = verify(form, dataclasses.replace(sol, objective=None))
         else:
             v = verify(*self._linearised(form, sol, value))
-        v.objective_recomputed = value
-        if sol.objective is not None:
-            v.objective_error = abs(sol.objective - value) / (1.0 + abs(value))
-            if not v.objective_error <= OPTIMALITY_TOLERANCE:
-                v.problems.append(
-                    f"the solver's objective {sol.objective:.10g} differs from the recomputed {value:.10g}"
-                )
+        check_objective(v, sol.objective, value)
         return v
 
     def _linearised(self, form: CanonicalForm, sol: Solution, value: float) -> tuple[CanonicalForm, Solution]:

@@ -282,11 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return command(argv[1:])
-    except OptmodelError as err:
+    except (OptmodelError, OSError, UnicodeDecodeError) as err:
         print(f"optmodel: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (OSError, UnicodeDecodeError) as err:
-        print(f"optmodel: {err}", file=sys.stderr)
+        if "--json" in argv:  # scripts read stdout: one object, even for an error
+            print(json.dumps({"status": "error", "message": str(err)}))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:  # a second Ctrl-C: abort at once, leaving any solver thread behind
         print("optmodel: interrupted", file=sys.stderr)

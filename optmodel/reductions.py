@@ -98,7 +98,7 @@ def _refuse_ill_posed(form: CanonicalForm) -> None:
             name = names[j] if len(names) > j else f"#{j}"
             shown = "+inf" if bad > 0 else "-inf"
             raise ModelError(
-                f"{label} {name} has {side} bound {values[j]:g} (at or beyond ±{INFINITE_BOUND:g} counts as "
+                f"{label} {name} has {side} bound {values[j]:+g} (at or beyond ±{INFINITE_BOUND:g} counts as "
                 f"{shown}), which no point can meet: an ill-posed model; {hit.size} such bound(s) in all"
             )
     if form.A.nnz:

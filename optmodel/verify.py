@@ -55,16 +55,19 @@ def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANC
         v.problems.append(f"an integer variable is fractional by {v.max_integrality_violation:.3g}")
     v.feasible = not v.problems
     recomputed = form.objective_value(x)
-    v.objective_recomputed = recomputed
-    if sol.objective is not None:
-        v.objective_error = abs(sol.objective - recomputed) / (1.0 + abs(recomputed))
-        if not v.objective_error <= OPTIMALITY_TOLERANCE:
-            v.problems.append(
-                f"the solver's objective {sol.objective:.10g} differs from the recomputed {recomputed:.10g}"
-            )
+    check_objective(v, sol.objective, recomputed)
     if sol.row_duals is not None and not form.is_mip and sol.termination is Termination.OPTIMAL:
         _check_duals(form, sol, v, recomputed)
     return v
+
+
+def check_objective(v: Verification, claimed: float | None, recomputed: float) -> None:
+    """The solver's objective against optmodel's own computation of it at the point."""
+    v.objective_recomputed = recomputed
+    if claimed is not None:
+        v.objective_error = abs(claimed - recomputed) / (1.0 + abs(recomputed))
+        if not v.objective_error <= OPTIMALITY_TOLERANCE:
+            v.problems.append(f"the solver's objective {claimed:.10g} differs from the recomputed {recomputed:.10g}")
 
 
 def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: float) -> None:

@@ -90,6 +90,19 @@ def test_lp_file_with_an_infinite_wrong_side_is_refused(tmp_path) -> None:
         om.read(str(path)).solve("highs")
 
 
+def test_cli_json_reports_an_ill_posed_model_as_one_error_object(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "bad.lp"
+    path.write_text("Minimize\n obj: x + y\nSubject To\n c1: x - y >= 1e30\nEnd\n")
+    done = subprocess.run([sys.executable, "-m", "optmodel", "solve", str(path), "--json"],
+                          capture_output=True, text=True, check=False)
+    out = json.loads(done.stdout)
+    assert done.returncode == 2 and out["status"] == "error" and "constraint c1" in out["message"]
+
+
 def test_mps_l_row_with_minus_infinite_rhs_is_refused(tmp_path) -> None:
     # The afiro case of the issue, in small: an L row whose right-hand side is -inf.
     path = tmp_path / "bad.mps"
