@@ -22,16 +22,21 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from optmodel.backend import Capability, RawResult, solver_output
+from optmodel.canonical import Names
 from optmodel.expr import Constraint
+from optmodel.interrupt import stop_requested
+from optmodel.reductions import RelaxIntegrality
+from optmodel.solution import SolutionStatus, Termination
 
 if TYPE_CHECKING:
-    from optmodel.backend import Adapter, RawResult, SolveOptions
+    from optmodel.backend import Adapter, SolveOptions
     from optmodel.canonical import CanonicalForm
     from optmodel.model import Model
     from optmodel.solution import Solution
@@ -160,8 +165,7 @@ def family_stats(model: Model) -> dict[str, Any]:
 def solve_with_families(model: Model, backend: Adapter, form: CanonicalForm, options: SolveOptions) -> RawResult:
     """Solve a model with lazy families in the solver (``Capability.LAZY``) or by row generation.
     The pipeline then checks the final point against every family (``check_final``)."""
-    from optmodel.backend import Capability
-    from optmodel.solving import load_and_run
+    from optmodel.solving import load_and_run  # the pipeline imports this module
 
     for fam in model.families:
         fam.reset()
@@ -176,8 +180,6 @@ def solve_with_families(model: Model, backend: Adapter, form: CanonicalForm, opt
 
 def check_final(model: Model, sol: Solution) -> None:
     """Run every oracle on the final point: a violated family means it cannot be called optimal."""
-    from optmodel.solution import SolutionStatus, Termination
-
     if sol.x is None:
         return
     x = np.asarray(sol.x, dtype=float)
@@ -212,8 +214,6 @@ class _Session:
     (``Capability.INCREMENTAL``), else loaded again each round."""
 
     def __init__(self, backend: Adapter, form: CanonicalForm, options: SolveOptions):
-        from optmodel.backend import Capability
-
         self.backend = backend
         self.form = form
         self.options = options
@@ -229,11 +229,7 @@ class _Session:
             self.backend.add_rows(rows)
 
     def solve(self, relax: bool, time_limit: float | None) -> RawResult:
-        from dataclasses import replace
-
-        from optmodel.backend import solver_output
-        from optmodel.reductions import RelaxIntegrality
-        from optmodel.solving import load_and_run
+        from optmodel.solving import load_and_run  # the pipeline imports this module
 
         options = replace(self.options, time_limit=time_limit, warm_start=None)
         if self.incremental and self.loaded:
@@ -264,10 +260,6 @@ def _with_objective(raw: RawResult, form: CanonicalForm) -> RawResult:
 
 def _with_rows(form: CanonicalForm, cuts: Sequence[Rows]) -> CanonicalForm:
     """The form with the cut rows appended (for solvers that load a new model each round)."""
-    from dataclasses import replace
-
-    from optmodel.canonical import Names
-
     if not cuts:
         return form
     return replace(
@@ -283,9 +275,6 @@ def row_generation(
     backend: Adapter, form: CanonicalForm, families: Sequence[LazyFamily], options: SolveOptions
 ) -> RawResult:
     """Solve by adding violated family rows to a relaxation until its optimum satisfies them all."""
-    from optmodel.interrupt import stop_requested
-    from optmodel.solution import Termination
-
     started = time.perf_counter()
     deadline = None if options.time_limit is None else started + options.time_limit
     session = _Session(backend, form, options)
@@ -372,9 +361,6 @@ def _final(
 ) -> RawResult:
     """The last round's answer as the whole model's: its point (if every family holds there), and
     the best bound any round proved (a relaxation's optimum or its solver's bound)."""
-    from optmodel.backend import RawResult
-    from optmodel.solution import Termination
-
     if last is None:
         return RawResult(Termination.TIME_LIMIT)
     term = last.termination

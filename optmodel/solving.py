@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from optmodel.backend import Adapter, RawResult, SolveOptions, solver_output, start_values
+from optmodel.backend import Adapter, Capability, RawResult, SolveOptions, solver_output, start_values
 from optmodel.canonical import CanonicalForm
 from optmodel.errors import OptmodelError
 from optmodel.interrupt import stop_requested
+from optmodel.lazy import check_final, solve_with_families
 from optmodel.reductions import FeasibilityProblem, invert, prepare
 from optmodel.solution import Solution, SolutionStatus, Status, Termination, finalize_status
 from optmodel.verify import verify
@@ -147,8 +148,6 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     raw = trivial(form, constrained_elsewhere=bool(model.families), stated=original)
     answered_here = raw is not None
     if raw is None and model.families:
-        from optmodel.lazy import solve_with_families
-
         raw = solve_with_families(model, backend, form, options)
     elif raw is None:
         raw = load_and_run(backend, form, options)
@@ -160,8 +159,6 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     raw = invert(chain, raw)
     sol = finish(checked, raw)
     if model.families:
-        from optmodel.lazy import check_final
-
         check_final(model, sol)
     finalize_status(sol)
     sol.model = model
@@ -196,8 +193,6 @@ def _settle(raw: RawResult, backend: Adapter, form: CanonicalForm, options: Solv
 
 def _wants_iis(backend: Adapter, model: Model) -> bool:
     """An IIS of the model as loaded (lazy families are only partly there: none then)."""
-    from optmodel.backend import Capability
-
     return Capability.IIS in backend.capabilities and not stop_requested() and not model.families
 
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import optmodel as om
 from optmodel.dispatch import capable_backends
 from optmodel.errors import OptmodelError
-from optmodel.solution import Status
+from optmodel.solution import Solution, Status
 
 INF = np.inf
 FINITE = (-3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
@@ -188,6 +188,17 @@ def render(spec: Spec) -> str:
 
 
 # --- the comparison --------------------------------------------------------------------------
+def _attempt(model: om.Model, route: str) -> tuple[Solution | None, str | None]:
+    """``(solution, None)``; ``(None, None)`` for a refusal with a reason; ``(None, problem)`` for a
+    refusal without one or a crash."""
+    try:
+        return model.solve(route), None
+    except OptmodelError as err:
+        return None, (None if str(err).strip() else f"{type(err).__name__} without a message")
+    except Exception as err:
+        return None, f"raised {type(err).__name__}: {err}"
+
+
 def _said(sol: om.Solution) -> str:
     if sol.status is Status.OPTIMAL:
         return f"optimal {sol.objective:.9g}"
@@ -210,14 +221,10 @@ def disagreements(spec: Spec) -> list[tuple[str, str, str]]:
         return [("highs", "(reference)", f"optimal but unverified: {ref.verification}")]
     out = []
     for route in capable_backends(model):
-        try:
-            sol = model.solve(route)
-        except OptmodelError as err:
-            if not str(err).strip():
-                out.append((route, _said(ref), f"{type(err).__name__} without a message"))
-            continue
-        except Exception as err:
-            out.append((route, _said(ref), f"raised {type(err).__name__}: {err}"))
+        sol, problem = _attempt(model, route)
+        if sol is None:
+            if problem:
+                out.append((route, _said(ref), problem))
             continue
         if sol.status is not ref.status:
             out.append((route, _said(ref), _said(sol)))
@@ -304,14 +311,10 @@ def _agree(model: om.Model, expected: Status, objective: float | None = None) ->
     elif objective is not None and ref.objective != pytest.approx(objective, rel=TOL, abs=TOL):
         out.append(f"highs: expected objective {objective}, got {ref.objective}")
     for route in capable_backends(model):
-        try:
-            sol = model.solve(route)
-        except OptmodelError as err:
-            if not str(err).strip():
-                out.append(f"{route}: {type(err).__name__} without a message")
-            continue
-        except Exception as err:
-            out.append(f"{route}: raised {type(err).__name__}: {err}")
+        sol, problem = _attempt(model, route)
+        if sol is None:
+            if problem:
+                out.append(f"{route}: {problem}")
             continue
         if sol.status is not expected:
             out.append(f"{route}: expected {expected.value}, got {_said(sol)}")
@@ -382,14 +385,10 @@ def test_lower_bound_plus_infinity_is_a_clear_error():
         return
     failures = []
     for route in ["highs", *capable_backends(m)]:
-        try:
-            sol = m.solve(route)
-        except OptmodelError as err:
-            if not str(err).strip():
-                failures.append(f"{route}: {type(err).__name__} without a message")
-            continue
-        except Exception as err:
-            failures.append(f"{route}: raised {type(err).__name__}: {err}")
+        sol, problem = _attempt(m, route)
+        if sol is None:
+            if problem:
+                failures.append(f"{route}: {problem}")
             continue
         failures.append(f"{route}: no error for lb=+inf, returned {_said(sol)}")
     assert not failures, "\n".join(failures)
@@ -419,14 +418,10 @@ def test_ill_posed_right_hand_side_is_never_certified_optimal(box, accepted):
         assert str(err).strip()
         return
     for route in routes:
-        try:
-            sol = m.solve(route)
-        except OptmodelError as err:
-            if not str(err).strip():
-                failures.append(f"{route}: {type(err).__name__} without a message")
-            continue
-        except Exception as err:
-            failures.append(f"{route}: raised {type(err).__name__}: {err}")
+        sol, problem = _attempt(m, route)
+        if sol is None:
+            if problem:
+                failures.append(f"{route}: {problem}")
             continue
         if sol.status not in accepted:
             want = " or ".join(a.value for a in accepted)
