@@ -4,7 +4,9 @@ Rows are given once each, except ranged rows: equal rows as one ``A_eq @ x == b`
 a finite upper bound as ``A_up @ x <= u``, rows with a finite lower bound as ``A_lo @ x >= l`` (so
 only ranged rows appear twice); rows without variables are left out (dual 0). Integer columns live
 in a separate ``cp.Variable(integer=True)`` block; ``A`` is split by columns accordingly. Column
-bounds are vector constraints, whose duals give the reduced costs.
+bounds are vector constraints, whose duals give the reduced costs. A quadratic objective is
+``½ quad_form(x, sign·Q)`` over the blocks, with CVXPY's eigenvalue check skipped (optmodel has
+checked convexity); a QP reaches HiGHS through CVXPY's QP path, SCIP as a second-order cone.
 
 The problem is always posed as ``minimize(sign * objective)``; duals are converted to HiGHS's
 convention (``c = Aᵀy + z``, ``y = d objective / d active row bound``) from that. ``load`` runs
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from optmodel.model import Model
 
 _LP, _MIP, _DUALS, _CONVEX = Capability.LP, Capability.MIP, Capability.DUALS, Capability.CONVEX
+_QP = Capability.QUADRATIC
 
 # sub-solver -> (cvxpy solver name, Python module cvxpy imports for it)
 _SOLVERS: dict[str, tuple[str, str]] = {
@@ -72,12 +75,13 @@ def _option(path: str | None, value: Any) -> dict[str, Any]:
 
 # Tighter than the solvers' defaults so that answers pass optmodel's 1e-6 check. SCS stops on
 # residuals relative to the largest entries of the data: a row with a small bound next to large ones
-# (kb2) needs eps_rel <= 2e-10 to be met to 1e-6. Below eps_rel 1e-9 some LPs stall (share2b ends
-# at max_iters as "optimal_inaccurate", judged by the check), and below eps_abs 1e-9 SCS drifts
+# (kb2) needs eps_rel <= 2e-10 to be met to 1e-6. Below eps_rel 1e-9 some LPs converge slowly
+# (share2b with SCS 3.3.1 meets the check only after ~150k iterations, 1.7 s; at max_iters the answer
+# is "optimal_inaccurate", judged by the check), and below eps_abs 1e-9 SCS drifts
 # along an unbounded optimal face (x + y >= 2 over free x, y). Clarabel's point on a log objective
 # is as accurate as about the square root of its feasibility tolerance; the KKT check needs 1e-6.
 _ACCURACY: dict[str, dict[str, Any]] = {
-    "scs": {"eps_abs": 1e-9, "eps_rel": 1e-10, "max_iters": 50_000},
+    "scs": {"eps_abs": 1e-9, "eps_rel": 1e-10, "max_iters": 150_000},
     "clarabel": {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12},
 }
 
@@ -126,9 +130,12 @@ class Cvxpy(Adapter):
     distribution = "cvxpy"
     # WARM_START only where CVXPY hands the variables' values to the solver (its GUROBI interface);
     # the others ignore them (HiGHS and SCS reuse only an earlier solve of the same CVXPY problem).
+    # QUADRATIC (checked on Maros-Meszaros QPs): HiGHS through CVXPY's QP path, Clarabel and SCS
+    # natively, SCIP as a second-order cone (so MIQP too). CVXPY takes convex objectives only (no
+    # NONCONVEX). OSQP is left out: its LP answers (kb2, adlittle) fail optmodel's 1e-6 check.
     subsolvers = {
-        "highs": frozenset({_LP, _MIP, _DUALS}), "clarabel": frozenset({_LP, _CONVEX, _DUALS}),
-        "scs": frozenset({_LP, _CONVEX, _DUALS}), "scip": frozenset({_LP, _MIP}),
+        "highs": frozenset({_LP, _MIP, _DUALS, _QP}), "clarabel": frozenset({_LP, _CONVEX, _DUALS, _QP}),
+        "scs": frozenset({_LP, _CONVEX, _DUALS, _QP}), "scip": frozenset({_LP, _MIP, _QP, Capability.MIQP}),
         "scipy": frozenset({_LP, _MIP, _DUALS}), "glop": frozenset({_LP, _DUALS}), "pdlp": frozenset({_LP, _DUALS}),
         "ecos": frozenset({_LP, _CONVEX, _DUALS}), "glpk": frozenset({_LP, _DUALS}), "glpk_mi": frozenset({_LP, _MIP}),
         "cbc": frozenset({_LP, _MIP}), "gurobi": frozenset({_LP, _MIP, _DUALS, Capability.WARM_START}),
@@ -157,12 +164,12 @@ class Cvxpy(Adapter):
                 f"{self.label} is unavailable: CVXPY does not list {solver_name} among its installed "
                 f"solvers ({', '.join(sorted(installed_solvers()))})"
             )
-        solver = _cancellable(self.subsolver)
+        solver = _cancellable(self.subsolver, form.is_quadratic and log_objective is None)
         self.cancel = solver.cancel if solver is not None else None
         self.translation = _Translation(form, log_objective)
         if options.warm_start is not None:
             self.translation.set_start(options.warm_start)
-        self.translation.compile(solver or solver_name, self._solver_kwargs(options))
+        self.translation.compile(solver or solver_name, self._solver_kwargs(options, form.is_quadratic))
 
     def run(self, options: SolveOptions) -> RawResult:
         t = self.translation
@@ -215,9 +222,11 @@ class Cvxpy(Adapter):
                 sol.row_duals, sol.reduced_costs, sol.bound = raw.row_duals, raw.reduced_costs, sol.objective
         return sol
 
-    def _solver_kwargs(self, options: SolveOptions) -> dict[str, Any]:
+    def _solver_kwargs(self, options: SolveOptions, quadratic: bool = False) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         parts = [_ACCURACY.get(self.subsolver, {})]
+        if quadratic and self.subsolver == "scip":  # its cone row met to 1e-6 leaves the point 1e-4 off
+            parts.append({"scip_params": {"numerics/feastol": 1e-9}})
         if self.subsolver == "pdlp":
             parts.append({"parameters_proto": _pdlp_accuracy()})
         time_key, gap_key = _LIMITS.get(self.subsolver, (None, None))
@@ -274,11 +283,27 @@ class _Translation:
                     part = var[pos] if pos.size < block.size else var
                     self.bounds.append((kind, block[pos], part >= bound[pos] if kind == "low" else part <= bound[pos]))
         if log_objective is None:
-            objective = self._times_x(form.c.reshape(1, -1)) + form.offset
+            objective = self.sign * (self._times_x(form.c.reshape(1, -1)) + form.offset)
+            if form.Q is not None:
+                objective = objective + self._quadratic(form)
         else:
-            objective = self._log_objective(log_objective, form.num_cols)
+            objective = self.sign * self._log_objective(log_objective, form.num_cols)
         cons = [con for *_, con in self.rows + self.bounds]
-        self.problem = cp.Problem(cp.Minimize(self.sign * objective), cons)
+        self.problem = cp.Problem(cp.Minimize(objective), cons)
+
+    def _quadratic(self, form: CanonicalForm) -> Any:
+        """``½ xᵀ(sign·Q)x`` over the variable blocks. optmodel checks convexity itself, so CVXPY's
+        eigenvalue check is skipped (``psd_wrap``); a nonconvex form never reaches CVXPY."""
+        import cvxpy as cp
+
+        from optmodel.errors import CapabilityError
+
+        if not form.is_convex():
+            raise CapabilityError("CVXPY takes convex quadratic objectives only; this one is nonconvex")
+        order = np.concatenate([cols for cols, _ in self.blocks])
+        P = sp.csr_matrix(self.sign * form.Q)[order][:, order]
+        x = cp.hstack([var for _, var in self.blocks]) if len(self.blocks) > 1 else self.blocks[0][1]
+        return 0.5 * cp.quad_form(x, cp.psd_wrap(P))
 
     def _times_x(self, M: Any) -> Any:
         """``M @ x`` for a matrix over canonical columns, split into the variable blocks."""
@@ -454,10 +479,12 @@ class _NoGil:
         self._model.optimizeNogil()
 
 
-def _cancellable(sub: str) -> Any:
-    """A solver object for CVXPY with a ``cancel`` call (HiGHS, SCIP), else None."""
+def _cancellable(sub: str, quadratic: bool = False) -> Any:
+    """A solver object for CVXPY with a ``cancel`` call (HiGHS, SCIP), else None. A QP goes to
+    HiGHS through CVXPY's QP path (its conic path takes no quadratic objective)."""
     interfaces = _interfaces()
-    return interfaces[sub]() if sub in interfaces else None
+    key = "highs_qp" if quadratic and sub == "highs" else sub
+    return interfaces[key]() if key in interfaces else None
 
 
 @cache
@@ -477,6 +504,34 @@ def _interfaces() -> dict[str, type]:
     from cvxpy.reductions.solvers.conic_solvers.conic_solver import dims_to_solver_dict
     from cvxpy.reductions.solvers.conic_solvers.highs_conif import HIGHS, unpack_highs_options_inplace
     from cvxpy.reductions.solvers.conic_solvers.scip_conif import SCIP
+    from cvxpy.reductions.solvers.qp_solvers.highs_qpif import HIGHS as HIGHS_QP
+
+    from optmodel.canonical import CanonicalForm, Sense
+
+    def run_highs(cancel: _Cancel, form: CanonicalForm, verbose: bool, solver_opts: dict) -> dict[str, Any]:
+        import highspy
+
+        from optmodel.backends.highs import pass_model
+
+        h = highspy.Highs()
+        unpack_highs_options_inplace(solver_opts)
+        for key, value in {"output_flag": verbose, "log_to_console": verbose, **solver_opts}.items():
+            if h.setOptionValue(key, value) == highspy.HighsStatus.kError:
+                raise ValueError(f"HiGHS rejected the option {key}={value!r}")
+        pass_model(h, form)
+        h.HandleUserInterrupt = True
+        cancel.attach(h.cancelSolve)  # honoured from the solve's start on
+        h.solve()
+        status = h.getModelStatus().name
+        results = {"solution": h.getSolution(), "info": h.getInfo(), "model_status": status,
+                   "run_time": h.getRunTime()}  # fmt: skip
+        if status == "kInfeasible":
+            results["dual_ray"] = h.getDualRay()
+        return results
+
+    def bounds(data: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
+        lb, ub = data[s.LOWER_BOUNDS], data[s.UPPER_BOUNDS]
+        return np.full(n, -np.inf) if lb is None else lb, np.full(n, np.inf) if ub is None else ub
 
     class OptmodelHighs(_Cancel, HIGHS):  # type: ignore[misc]
         STATUS_MAP = {**HIGHS.STATUS_MAP, "kInterrupt": s.USER_LIMIT}
@@ -487,34 +542,35 @@ def _interfaces() -> dict[str, type]:
         def solve_via_data(
             self, data: dict, warm_start: bool, verbose: bool, solver_opts: dict, solver_cache: Any = None
         ) -> dict[str, Any]:
-            import highspy
-
-            from optmodel.backends.highs import pass_model
-            from optmodel.canonical import CanonicalForm, Sense
-
             b, n = data[s.B], data[s.C].size
             eq = dims_to_solver_dict(data[s.DIMS])[s.EQ_DIM]
-            lb, ub, integer = data[s.LOWER_BOUNDS], data[s.UPPER_BOUNDS], np.zeros(n, dtype=bool)
+            integer = np.zeros(n, dtype=bool)
             integer[list(data[s.INT_IDX])] = True  # optmodel's problems have no boolean variables
             form = CanonicalForm(
                 Sense.MINIMIZE, data[s.C], 0.0, sp.csr_array(data[s.A]), np.r_[b[:eq], np.full(b.size - eq, -np.inf)],
-                b, np.full(n, -np.inf) if lb is None else lb, np.full(n, np.inf) if ub is None else ub, integer,
+                b, *bounds(data, n), integer,
             )  # fmt: skip
-            h = highspy.Highs()
-            unpack_highs_options_inplace(solver_opts)
-            for key, value in {"output_flag": verbose, "log_to_console": verbose, **solver_opts}.items():
-                if h.setOptionValue(key, value) == highspy.HighsStatus.kError:
-                    raise ValueError(f"HiGHS rejected the option {key}={value!r}")
-            pass_model(h, form)
-            h.HandleUserInterrupt = True
-            self.attach(h.cancelSolve)  # honoured from the solve's start on
-            h.solve()
-            status = h.getModelStatus().name
-            results = {"solution": h.getSolution(), "info": h.getInfo(), "model_status": status,
-                       "run_time": h.getRunTime()}  # fmt: skip
-            if status == "kInfeasible":
-                results["dual_ray"] = h.getDualRay()
-            return results
+            return run_highs(self, form, verbose, solver_opts)
+
+    class OptmodelHighsQP(_Cancel, HIGHS_QP):  # type: ignore[misc]
+        """CVXPY's QP form (``½xᵀPx + qᵀx``, ``Ax = b``, ``Fx <= g``) passed to HiGHS as above."""
+
+        STATUS_MAP = {**HIGHS_QP.STATUS_MAP, "kInterrupt": s.USER_LIMIT}
+
+        def name(self) -> str:
+            return "OPTMODEL_HIGHS_QP"
+
+        def solve_via_data(
+            self, data: dict, warm_start: bool, verbose: bool, solver_opts: dict, solver_cache: Any = None
+        ) -> dict[str, Any]:
+            b, g, q = data[s.B], data[s.G], data[s.Q]
+            P = sp.csr_array(data[s.P])
+            form = CanonicalForm(
+                Sense.MINIMIZE, q, 0.0, sp.csr_array(sp.vstack([data[s.A], data[s.F]])),
+                np.r_[b, np.full(g.size, -np.inf)], np.r_[b, g], *bounds(data, q.size), np.zeros(q.size, dtype=bool),
+                Q=sp.csr_array((P + P.T) / 2),  # symmetric up to CVXPY's rounding; HiGHS checks
+            )  # fmt: skip
+            return run_highs(self, form, verbose, solver_opts)
 
     class OptmodelScip(_Cancel, SCIP):  # type: ignore[misc]
         def name(self) -> str:
@@ -529,7 +585,7 @@ def _interfaces() -> dict[str, type]:
                 solution["status"] = s.USER_LIMIT
             return solution
 
-    return {"highs": OptmodelHighs, "scip": OptmodelScip}
+    return {"highs": OptmodelHighs, "highs_qp": OptmodelHighsQP, "scip": OptmodelScip}
 
 
 BACKEND = Cvxpy

@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
 from optmodel.errors import OptmodelError
@@ -18,9 +19,13 @@ if TYPE_CHECKING:
 
     from optmodel.canonical import CanonicalForm
     from optmodel.lazy import LazyFamily, Rows
+    from optmodel.resolve import FormChange
 
 _LP_MIP = frozenset(
-    {Capability.LP, Capability.MIP, Capability.DUALS, Capability.IIS, Capability.WARM_START, Capability.INCREMENTAL}
+    {
+        Capability.LP, Capability.MIP, Capability.DUALS, Capability.IIS, Capability.WARM_START,
+        Capability.INCREMENTAL, Capability.QUADRATIC, Capability.SEMICONTINUOUS, Capability.RESOLVE,
+    }
 )
 
 
@@ -73,6 +78,32 @@ class Highs(Adapter):
             return None
         return _iis(self.h, self.form)
 
+    def update(self, change: FormChange) -> str | None:
+        """The change in bulk calls on the loaded model; HiGHS keeps its basis, so the simplex
+        restarts from the last one (primal after cost changes, dual after bound and row changes)."""
+        import highspy
+
+        h, ok = self.h, []
+        if change.sense is not None:
+            sense = highspy.ObjSense.kMinimize if change.sense.sign > 0 else highspy.ObjSense.kMaximize
+            ok.append(h.changeObjectiveSense(sense))
+        if change.offset is not None:
+            ok.append(h.changeObjectiveOffset(change.offset))
+        if change.cost_cols.size:
+            ok.append(h.changeColsCost(change.cost_cols.size, change.cost_cols.astype(np.int32), change.costs))
+        if change.bound_cols.size:
+            cols = change.bound_cols
+            ok.append(h.changeColsBounds(cols.size, cols.astype(np.int32), change.col_lower, change.col_upper))
+        if change.bound_rows.size:
+            rows = change.bound_rows
+            ok.append(h.changeRowsBounds(rows.size, rows.astype(np.int32), change.row_lower, change.row_upper))
+        if change.rows is not None:
+            self.add_rows(change.rows)
+        if any(status == highspy.HighsStatus.kError for status in ok):
+            raise OptmodelError("HiGHS rejected a change to the loaded model")
+        self.form = change.form
+        return None
+
 
 def pass_model(h: Any, form: CanonicalForm) -> None:
     """Hand the whole canonical form to HiGHS in one call (numpy arrays, no per-entry Python)."""
@@ -81,7 +112,11 @@ def pass_model(h: Any, form: CanonicalForm) -> None:
     csc = form.csc
     sense = highspy.ObjSense.kMinimize if form.sense.sign > 0 else highspy.ObjSense.kMaximize
     # One entry per column (HiGHS reads num_col values); all-continuous means an LP.
-    integrality = np.where(form.integrality, int(highspy.HighsVarType.kInteger), 0).astype(np.int32)
+    kind = highspy.HighsVarType
+    integrality = np.where(form.integrality, int(kind.kInteger), 0).astype(np.int32)
+    if form.semicontinuous is not None:
+        semi = form.semicontinuous
+        integrality[semi] = np.where(form.integrality[semi], int(kind.kSemiInteger), int(kind.kSemiContinuous))
     status = h.passModel(
         form.num_cols,
         form.num_rows,
@@ -101,6 +136,16 @@ def pass_model(h: Any, form: CanonicalForm) -> None:
     )
     if status == highspy.HighsStatus.kError:
         raise OptmodelError("HiGHS rejected the model (run with verbose=True for its reason)")
+    if form.Q is not None:
+        # HiGHS takes the lower triangle, column-wise: that of a symmetric Q is its upper triangle row-wise.
+        lower = sp.csc_array(sp.tril(form.Q, format="csc"))
+        lower.sort_indices()
+        status = h.passHessian(
+            form.num_cols, lower.nnz, int(highspy.HessianFormat.kTriangular),
+            lower.indptr.astype(np.int32), lower.indices.astype(np.int32), lower.data.astype(float),
+        )
+        if status == highspy.HighsStatus.kError:
+            raise OptmodelError("HiGHS rejected the quadratic objective (it takes convex QPs without integers)")
 
 
 def _set(h: Any, key: str, value: Any) -> None:
@@ -154,6 +199,8 @@ def _result(h: Any, form: CanonicalForm, status: Any) -> RawResult:
     raw = RawResult(term)
     if term is Termination.ERROR:
         raw.message = f"HiGHS stopped with model status {h.modelStatusToString(status)!r}"
+    if not form.is_mip and term in _RAY_TERMINATIONS:
+        _rays(h, form, raw)
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
         return raw
     s = h.getSolution()
@@ -167,6 +214,30 @@ def _result(h: Any, form: CanonicalForm, status: Any) -> RawResult:
         raw.reduced_costs = np.asarray(s.col_dual, dtype=float)
         raw.stats["simplex_iterations"] = int(info.simplex_iteration_count)
     return raw
+
+
+_RAY_TERMINATIONS = (Termination.INFEASIBLE, Termination.UNBOUNDED, Termination.INFEASIBLE_OR_UNBOUNDED)
+
+
+def _rays(h: Any, form: CanonicalForm, raw: RawResult) -> None:
+    """HiGHS's Farkas ray (row space, positive weights on lower sides, like its row duals) and
+    primal ray of an LP, for optmodel to check. HiGHS computes them on request where presolve
+    decided the status without one (by a simplex solve of the original LP)."""
+    wanted = (
+        ("dual_ray", h.getDualRay, form.num_rows, raw.termination is not Termination.UNBOUNDED),
+        ("primal_ray", h.getPrimalRay, form.num_cols, raw.termination is not Termination.INFEASIBLE),
+    )
+    for attr, getter, size, wanted_here in wanted:
+        if not wanted_here:
+            continue
+        try:
+            answer = getter()
+        except Exception:  # an older highspy without rays, or one that fails: the core computes one
+            continue
+        if isinstance(answer, tuple) and len(answer) == 3 and answer[1]:
+            ray = np.asarray(answer[2], dtype=float)
+            if ray.shape == (size,) and np.all(np.isfinite(ray)) and np.any(ray):
+                setattr(raw, attr, ray)
 
 
 def _iis(h: Any, form: CanonicalForm) -> list[str] | None:

@@ -4,7 +4,9 @@ The canonical form becomes a MathOpt ``ModelProto`` with whole numpy arrays per 
 bounds, the matrix as row/column/value triplets), with no Python call per row or nonzero; this
 was measured faster than pywraplp's ``MPModelProto`` (one message per row). The proto solver API
 (``math_opt.core.python.solver``) releases the GIL, so the solve runs in optmodel's worker thread
-and Ctrl-C stops it through MathOpt's ``SolveInterrupter``, keeping the best point found. GLOP and
+and Ctrl-C stops it through MathOpt's ``SolveInterrupter``, keeping the best point found. A
+quadratic objective is the proto's upper-triangular ``quadratic_coefficients``, also in bulk
+(PDLP: diagonal only; gSCIP: any, convex or not, with integers). GLOP and
 SCIP take added rows and integrality changes on the loaded solver (``ModelUpdateProto``); where a
 solver rejects an update, the full model is loaded again before the next run.
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from optmodel.canonical import CanonicalForm
     from optmodel.lazy import LazyFamily, Rows
     from optmodel.model import Model
+    from optmodel.resolve import FormChange
 
 C = Capability
 _SOLVER_TYPES = {"glop": "SOLVER_TYPE_GLOP", "pdlp": "SOLVER_TYPE_PDLP", "scip": "SOLVER_TYPE_GSCIP",
@@ -57,14 +60,25 @@ class OrTools(Adapter):
     description = "Google OR-Tools via MathOpt: GLOP simplex, PDLP first-order LP, SCIP, CP-SAT"
     modules = ("ortools",)
     distribution = "ortools"
+    # Quadratic objectives: MathOpt's PDLP takes a diagonal Q only (convex), gSCIP any Q (globally,
+    # with integers too); GLOP, CP-SAT and MathOpt's HiGHS take none.
     subsolvers = {
-        "glop": frozenset({C.LP, C.DUALS, C.INCREMENTAL}),
-        "pdlp": frozenset({C.LP, C.DUALS}),  # MathOpt's PDLP takes no model updates
-        "scip": frozenset({C.LP, C.MIP, C.WARM_START, C.LAZY, C.INCREMENTAL}),
+        "glop": frozenset({C.LP, C.DUALS, C.INCREMENTAL, C.RESOLVE}),
+        "pdlp": frozenset({C.LP, C.DUALS, C.QUADRATIC}),  # MathOpt's PDLP takes no model updates
+        "scip": frozenset(
+            {C.LP, C.MIP, C.WARM_START, C.LAZY, C.INCREMENTAL, C.RESOLVE, C.QUADRATIC, C.MIQP, C.NONCONVEX}
+        ),
         "cpsat": frozenset({C.MIP, C.WARM_START}),
     }
 
     def why_not(self, model: Model) -> str | None:
+        form = model.canonical() if model.is_linear and model.objective is not None else None
+        if form is not None and form.Q is not None:  # what the quadratic objective needs comes first
+            reason = super().why_not(model)
+            if reason is None and self.subsolver == "pdlp" and sp.triu(form.Q, k=1).nnz:
+                reason = f"{self.label} takes diagonal quadratic objectives only (no x_i*x_j terms)"
+            if reason is not None:
+                return reason
         if self.subsolver == "cpsat" and model.is_linear:
             if any(f.fractional for f in model.families):
                 return f"{self.label} cannot solve the LP relaxations that fractional lazy families are separated on"
@@ -182,11 +196,76 @@ class OrTools(Adapter):
         if not accepted:
             self.solver = None
 
+    def update(self, change: FormChange) -> str | None:
+        """The change as one ``ModelUpdateProto`` to the loaded solver (MathOpt's incremental
+        solve, as ``mathopt.IncrementalSolver`` does it: GLOP keeps its basis); the full model
+        proto is kept in step for a rebuild."""
+        from ortools.math_opt import model_update_pb2
+
+        if self.solver is None or self.scaling is not None or self.families:
+            return f"{self.label} holds no solver that takes changes"
+        cols, form = change.bound_cols, self.form
+        if self.subsolver == "scip" and np.any(form.integrality[cols] & (form.col_lower[cols] >= 0)
+                                               & (form.col_upper[cols] <= 1)):
+            # MathOpt's SCIP rejects it, and a solver that rejected an update is unusable
+            return f"{self.label} does not change the bounds of binary variables"
+        update = model_update_pb2.ModelUpdateProto()
+        obj = update.objective_updates
+        if change.sense is not None:
+            obj.direction_update = change.sense.sign < 0
+        if change.offset is not None:
+            obj.offset_update = change.offset
+        _sparse(obj.linear_coefficients, change.cost_cols, change.costs)
+        _sparse(update.variable_updates.lower_bounds, change.bound_cols, change.col_lower)
+        _sparse(update.variable_updates.upper_bounds, change.bound_cols, change.col_upper)
+        _sparse(update.linear_constraint_updates.lower_bounds, change.bound_rows, change.row_lower)
+        _sparse(update.linear_constraint_updates.upper_bounds, change.bound_rows, change.row_upper)
+        loaded = len(self.proto.linear_constraints.ids)
+        if change.rows is not None:
+            rows = change.rows
+            _add_rows(update.new_linear_constraints, update.linear_constraint_matrix_updates, loaded, rows.A,
+                      rows.lower, rows.upper)
+        try:
+            accepted = self.solver.update(update)
+        except Exception:
+            accepted = False
+        if not accepted:  # the solver is unusable now: the core loads the model afresh
+            self.solver = None
+            return f"{self.label} rejected the update"
+        form, p = change.form, self.proto
+        p.objective.maximize = form.sense.sign < 0
+        p.objective.offset = float(form.offset)
+        nz = np.flatnonzero(form.c)
+        _refill(p.objective.linear_coefficients.ids, nz.tolist())
+        _refill(p.objective.linear_coefficients.values, form.c[nz].tolist())
+        _refill(p.variables.lower_bounds, form.col_lower.tolist())
+        _refill(p.variables.upper_bounds, form.col_upper.tolist())
+        _refill(p.linear_constraints.lower_bounds, form.row_lower[:loaded].tolist())
+        _refill(p.linear_constraints.upper_bounds, form.row_upper[:loaded].tolist())
+        if change.rows is not None:
+            p.linear_constraints.MergeFrom(update.new_linear_constraints)
+            p.linear_constraint_matrix.MergeFrom(update.linear_constraint_matrix_updates)
+        self.form = form
+        return None
+
+    def _convex(self) -> bool:
+        """``form.is_convex()``, computed once per objective."""
+        if getattr(self, "_convex_of", None) is not self.form.Q:
+            self._convex_of, self._is_convex = self.form.Q, self.form.is_convex()
+        return self._is_convex
+
     def _params(self, options: SolveOptions) -> Any:
         from ortools.math_opt import parameters_pb2
 
         p = parameters_pb2.SolveParametersProto()
         p.enable_output = bool(options.verbose)
+        if self.subsolver == "scip" and self.form.Q is not None:
+            # gSCIP keeps the objective as an epigraph row met to feastol: 1e-9 makes the point and
+            # the reported objective good to optmodel's 1e-6 check. OR-Tools' SCIP cannot prove a
+            # non-diagonal Q convex (it branches spatially for minutes on 10 columns); optmodel has.
+            p.gscip.real_params["numerics/feastol"] = 1e-9
+            if self._convex():
+                p.gscip.bool_params["constraints/nonlinear/assumeconvex"] = True
         if options.time_limit is not None:
             p.time_limit.FromNanoseconds(int(max(options.time_limit, 0.0) * 1e9))
         if options.mip_gap is not None and self.form.is_mip:
@@ -248,8 +327,21 @@ def model_proto(form: CanonicalForm) -> Any:
     nz = np.flatnonzero(form.c)
     obj.linear_coefficients.ids.extend(nz.tolist())
     obj.linear_coefficients.values.extend(form.c[nz].tolist())
+    if form.Q is not None:
+        quadratic_terms(obj.quadratic_coefficients, form.Q)
     _add_rows(p.linear_constraints, p.linear_constraint_matrix, 0, form.A, form.row_lower, form.row_upper)
     return p
+
+
+def quadratic_terms(matrix: Any, Q: Any) -> None:
+    """``½ xᵀQx`` into a MathOpt ``SparseDoubleMatrixProto`` in bulk: MathOpt's objective is
+    ``Σ q_ij x_i x_j`` over the upper triangle (row-major, no zeros), so ``q_ii = ½Q_ii`` and
+    ``q_ij = Q_ij`` for i < j."""
+    U = _clean(sp.triu(Q, format="csr"))
+    rows = np.repeat(np.arange(U.shape[0]), np.diff(U.indptr))
+    matrix.row_ids.extend(rows.tolist())
+    matrix.column_ids.extend(U.indices.tolist())
+    matrix.coefficients.extend(np.where(rows == U.indices, 0.5 * U.data, U.data).tolist())
 
 
 def _add_rows(rows: Any, mat: Any, first: int, A: Any, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -269,6 +361,18 @@ def _clean(A: Any) -> sp.csr_array:
     A.sum_duplicates()
     A.eliminate_zeros()
     return A
+
+
+def _sparse(vector: Any, ids: np.ndarray, values: np.ndarray) -> None:
+    """Fill a MathOpt sparse vector (ids increasing) in bulk."""
+    if ids.size:
+        vector.ids.extend(ids.tolist())
+        vector.values.extend(np.asarray(values, dtype=float).tolist())
+
+
+def _refill(field: Any, values: list[Any]) -> None:
+    del field[:]
+    field.extend(values)
 
 
 def _dense(vector: Any, size: int) -> np.ndarray:

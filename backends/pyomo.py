@@ -6,6 +6,9 @@ rule returns a ``LinearExpression`` made from a CSR row. ``pyomo.kernel``'s ``ma
 takes the scipy matrix directly but neither APPSI nor the new ``pyomo.contrib.solver`` interfaces
 accept kernel models, so it is not used.
 
+A quadratic objective ``½ xᵀQx`` is one product node per entry of Q's upper triangle (Pyomo has
+no quadratic-form expression); contrib HiGHS and SCIP take it, APPSI's HiGHS does not.
+
 Two Pyomo solver APIs are used: APPSI (``appsi_*``) and the newer ``pyomo.contrib.solver``
 interfaces (``highs``, ``scip``, ``gurobi``). Both keep the termination condition apart from the
 solution, as optmodel does, and give duals through a solution loader.
@@ -33,6 +36,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
 from optmodel.interrupt import run_in_worker
@@ -44,9 +48,10 @@ if TYPE_CHECKING:
     from optmodel.canonical import CanonicalForm
     from optmodel.lazy import LazyFamily, Rows
     from optmodel.model import Model
+    from optmodel.resolve import FormChange
 
 _LP, _MIP, _DUALS, _WARM = Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START
-_INC = Capability.INCREMENTAL
+_INC, _QP = Capability.INCREMENTAL, Capability.QUADRATIC
 
 
 @dataclass(frozen=True)
@@ -78,12 +83,14 @@ class Pyomo(Adapter):
     description = "Pyomo ConcreteModel; sub-solvers through APPSI and pyomo.contrib.solver"
     modules = ("pyomo",)
     distribution = "pyomo"
+    # Quadratic objectives (checked on Maros-Meszaros QPs): contrib HiGHS (convex QP; HiGHS has no
+    # MIQP) and SCIP (globally, with integers too). APPSI's HiGHS interface takes linear objectives only.
     # INCREMENTAL: the persistent interfaces (APPSI's CBC and CPLEX through their persistent LP
     # writer; checked with CBC 2.10.8 and CPLEX 22.2 Community Edition on lazy MST models).
     subsolvers = {
-        "appsi_highs": frozenset({_LP, _MIP, _DUALS, _WARM, _INC}),
-        "highs": frozenset({_LP, _MIP, _DUALS, _INC}),
-        "scip": frozenset({_LP, _MIP, _WARM}),  # scip_direct gives no duals
+        "appsi_highs": frozenset({_LP, _MIP, _DUALS, _WARM, _INC, Capability.RESOLVE}),
+        "highs": frozenset({_LP, _MIP, _DUALS, _INC, Capability.RESOLVE, _QP}),
+        "scip": frozenset({_LP, _MIP, _WARM, _QP, Capability.MIQP, Capability.NONCONVEX}),  # scip_direct: no duals
         "gurobi": frozenset({_LP, _MIP, _DUALS, _WARM}),
         "appsi_cbc": frozenset({_LP, _MIP, _DUALS, _WARM, _INC}),
         "appsi_cplex": frozenset({_LP, _MIP, _DUALS, _WARM, _INC}),
@@ -121,6 +128,10 @@ class Pyomo(Adapter):
         if self.highs is not None:
             self.highs.HandleUserInterrupt = True  # cancelSolve() works through HiGHS's interrupt callbacks
             cancel = self.highs.cancelSolve
+        if self.subsolver == "scip":
+            options = dataclasses.replace(
+                options, solver_options={**_scip_defaults(self.form, options.verbose), **options.solver_options}
+            )
         results, _ = run_in_worker(lambda: _solve(self.solver, self.spec, self.built, options), cancel)
         if results is None:  # abandoned after Ctrl-C: this sub-solver has no cancel call
             return RawResult(Termination.INTERRUPTED, message=f"{self.label} was abandoned; its incumbent is lost")
@@ -155,6 +166,47 @@ class Pyomo(Adapter):
             xs[j].domain = pyo.Integers if integer[j] else pyo.Reals
         self.solver.update_variables([xs[j] for j in changed])
         self.form = dataclasses.replace(self.form, integrality=integer.astype(bool))
+
+    def update(self, change: FormChange) -> str | None:
+        """The change made to the Pyomo model and passed to the persistent solver as changes
+        (``update_variables``, ``set_objective``, a changed row removed and added again,
+        ``add_constraints``): the solver object, and HiGHS's basis underneath, are kept."""
+        import pyomo.environ as pyo
+
+        if not self.spec.persistent:
+            return f"{self.label} is not a persistent solver"
+        form = change.form
+        if change.objective_changed and form.Q is not None:
+            return "a quadratic objective is rebuilt for Pyomo"
+        built, solver = self.built, self.solver
+        cols = change.bound_cols.tolist()
+        for j, lo, hi in zip(cols, change.col_lower.tolist(), change.col_upper.tolist()):
+            built.xs[j].setlb(lo if math.isfinite(lo) else None)
+            built.xs[j].setub(hi if math.isfinite(hi) else None)
+        if cols:
+            solver.update_variables([built.xs[j] for j in cols])
+        if change.objective_changed:
+            pm, nz = built.model, np.flatnonzero(form.c)
+            pm.del_component(pm.obj)
+            objective = _linear(form.c[nz].tolist(), [built.xs[j] for j in nz.tolist()], float(form.offset))
+            pm.obj = pyo.Objective(expr=objective, sense=pyo.minimize if form.sense.sign > 0 else pyo.maximize)
+            solver.set_objective(pm.obj)
+        if change.bound_rows.size:
+            # Rows without variables are not in the Pyomo model (the core verifies them).
+            loaded = np.asarray(built.rows)
+            pos = np.searchsorted(loaded, change.bound_rows)
+            held = pos < loaded.size
+            held[held] = loaded[pos[held]] == change.bound_rows[held]
+            cons = [built.cons[k] for k in pos[held].tolist()]
+            for con, lo, hi in zip(cons, change.row_lower[held].tolist(), change.row_upper[held].tolist()):
+                con.set_value(_relation(con.body, lo, hi))
+            if cons:
+                solver.remove_constraints(cons)
+                solver.add_constraints(cons)
+        if change.rows is not None:
+            self.add_rows(change.rows)
+        self.form = form
+        return None
 
     def _result(self, results: Any) -> RawResult:
         """Pyomo's answer in the canonical form's terms (duals only where the sub-solver has them)."""
@@ -262,8 +314,40 @@ def build_pyomo(form: CanonicalForm) -> _Built:
     cons = list(pm.c.values())
     nz = np.flatnonzero(form.c)
     objective = _linear(form.c[nz].tolist(), [xs[j] for j in nz.tolist()], float(form.offset))
+    if form.Q is not None:
+        objective = _quadratic(form.Q, xs, objective)
     pm.obj = pyo.Objective(expr=objective, sense=pyo.minimize if form.sense.sign > 0 else pyo.maximize)
     return _Built(pm, xs, rows, cons, form.num_rows)
+
+
+def _quadratic(Q: Any, xs: list[Any], linear: Any) -> Any:
+    """``linear + ½ xᵀQx`` from Q's upper triangle: ``½Q[i,i]·x_i²`` and ``Q[i,j]·x_i·x_j`` (i < j),
+    one product node per term (Pyomo has no quadratic-form expression)."""
+    from pyomo.core.expr.numeric_expr import MonomialTermExpression, ProductExpression, SumExpression
+
+    U = sp.triu(sp.coo_array(Q), format="coo")
+    U.sum_duplicates()
+    coefs = np.where(U.row == U.col, 0.5 * U.data, U.data)
+    terms = [
+        ProductExpression((MonomialTermExpression((a, xs[i])), xs[j]))
+        for a, i, j in zip(coefs.tolist(), U.row.tolist(), U.col.tolist())
+        if a != 0.0
+    ]
+    return SumExpression([linear, *terms])
+
+
+def _scip_defaults(form: CanonicalForm, verbose: bool) -> dict[str, Any]:
+    """SCIP parameters that the user's own override. Quiet unless ``verbose``: scip_direct runs SCIP
+    holding the GIL while Pyomo's reader thread drains its log pipe, so a long log stalls it. A
+    quadratic objective is an epigraph row to SCIP, met to ``feastol``: 1e-9 makes the reported
+    objective and the point good to optmodel's 1e-6 check; optmodel has checked convexity, so SCIP
+    need not (it branches spatially on convex rows it cannot prove convex)."""
+    out: dict[str, Any] = {} if verbose else {"display/verblevel": 0}
+    if form.Q is not None:
+        out["numerics/feastol"] = 1e-9
+        if form.is_convex():
+            out["constraints/nonlinear/assumeconvex"] = True
+    return out
 
 
 def _set_start(built: _Built, values: np.ndarray) -> None:

@@ -11,6 +11,13 @@ propagation, heuristics, separation and symmetry handling are switched off for a
 model's). A start point is not given to SCIP for an LP: SCIP's simplex cannot use it, and an
 optimal start lets SCIP prune the root before its LP duals exist (it reports its invalid marker,
 -1e99). Duals that are still not finite numbers are not returned.
+
+A quadratic objective ``c x + ½ xᵀQx`` goes to SCIP (whose objective is linear; pyscipopt 6.3's
+``setObjective`` refuses degree 2) through one free variable t with objective 1 and the quadratic
+constraint ``½ xᵀQx - t <= 0`` (``>= 0`` when maximising); SCIP solves it to global optimality,
+nonconvex and with integers too. SOS1/SOS2 sets and indicator rows are SCIP constraints of their
+own. Duals are returned for LPs only: those of SCIP's final LP certify nothing for a QP or for
+discrete structure.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import scipy.sparse as sp
 
 from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
 from optmodel.canonical import Names
+from optmodel.errors import OptmodelError
 from optmodel.interrupt import run_in_worker
 from optmodel.solution import Termination
 
@@ -32,9 +40,15 @@ if TYPE_CHECKING:
 
     from optmodel.canonical import CanonicalForm
     from optmodel.lazy import LazyFamily, Rows
+    from optmodel.model import Model
+    from optmodel.resolve import FormChange
 
 _CAPS = frozenset(
-    {Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START, Capability.LAZY, Capability.INCREMENTAL}
+    {
+        Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START, Capability.LAZY,
+        Capability.INCREMENTAL, Capability.QUADRATIC, Capability.MIQP, Capability.NONCONVEX,
+        Capability.SOS, Capability.INDICATOR, Capability.RESOLVE,
+    }
 )
 # SCIP's value for "no value" (SCIP_INVALID, 1e99); its infinity is 1e20 (the core's too).
 _INVALID = 1e98
@@ -48,19 +62,30 @@ class Scip(Adapter):
     subsolvers = {"scip": _CAPS}
 
     def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
+        if form.semicontinuous is not None:  # the core reduces them for SCIP, which has none
+            raise OptmodelError(f"{self.label} has no semicontinuous variables (the core should reduce them)")
         self.form = form
         self.s, self.xs, self.conss = build(form)
+        self.t = _quadratic_objective(self.s, self.xs, form)  # None for a linear objective
+        _special(self.s, self.xs, form)
         self.integer = form.integrality.copy()
         self.families = list(families)
         self.lp_settings = False
         self.handler = _install_lazy(self.s, self.xs, self.families, form.integrality) if families else None
         if options.warm_start is not None and not self._pure_lp:
-            _set_start(self.s, self.xs, options.warm_start)
+            _set_start(self.s, self.xs, options.warm_start, form, self.t)
 
     @property
     def _pure_lp(self) -> bool:
         """An LP whose duals are wanted: SCIP must solve it as written."""
-        return not self.integer.any() and not self.families
+        form = self.form
+        return not self.integer.any() and not self.families and form.Q is None and not form.has_special
+
+    def refuses(self, model: Model, options: SolveOptions) -> str | None:
+        reason = super().refuses(model, options)
+        if reason is None and options.duals and model.is_linear and model.canonical().is_quadratic:
+            reason = f"{self.label} gives no duals for a quadratic objective (solve a convex QP with highs for them)"
+        return reason
 
     def run(self, options: SolveOptions) -> RawResult:
         s = self.s
@@ -68,6 +93,12 @@ class Scip(Adapter):
         if self._pure_lp != self.lp_settings:
             _lp_settings(s, self._pure_lp)
             self.lp_settings = self._pure_lp
+        if self.t is not None:
+            # The point of a quadratic objective's epigraph row is only as exact as the row is met
+            # (x off by ~3e-4 at SCIP's 1e-6): tighter, so the point meets optmodel's 1e-6 checks.
+            s.setParam("numerics/feastol", 1e-9)
+            if self.form.is_convex():  # proved by optmodel; SCIP's own check misses dense Q
+                s.setParam("constraints/nonlinear/assumeconvex", True)
         _set_options(s, options)
         # optimize() holds the GIL and installs its own SIGINT handler: optimizeNogil in optmodel's
         # worker thread (with misc/catchctrlc off) lets Ctrl-C reach optmodel, which interrupts SCIP.
@@ -112,6 +143,11 @@ class Scip(Adapter):
         best = s.getBestSol()
         raw.x = np.asarray(s.getSolVal(best, self.xs), dtype=float).reshape(self.form.num_cols)
         raw.objective = float(s.getSolObjVal(best))
+        if self.t is not None:
+            # In the model's terms: t, which may sit below ½xᵀQx by SCIP's feasibility tolerance,
+            # replaced by what it stands for (the rest of the objective stays SCIP's own number).
+            Q = self.form.Q
+            raw.objective += 0.5 * float(raw.x @ (Q @ raw.x)) - float(s.getSolVal(best, self.t))
         if self._pure_lp and raw.termination is Termination.OPTIMAL:
             self._duals(raw)
         return raw
@@ -124,6 +160,39 @@ class Scip(Adapter):
             raw.stats["duals"] = "SCIP reported no valid LP duals"
             return
         raw.row_duals, raw.reduced_costs = _bound_rows(self.form, raw.x, y)
+
+    def update(self, change: FormChange) -> str | None:
+        """The change on SCIP's problem stage (its transformed problem freed): the model is not
+        built again, but SCIP presolves and solves the changed problem from the start. One call
+        per changed entry (pyscipopt has no bulk calls), so a change touching most of a large
+        model is slower than loading it again."""
+        if self.families:
+            return "lazy families are installed in this SCIP model"
+        s, xs = self.s, self.xs
+        _back_to_problem(s)
+        if change.offset is not None:
+            s.addObjoffset(change.offset - self.form.offset)
+        if change.sense is not None or change.cost_cols.size:
+            from pyscipopt.scip import Expr, Term
+
+            costs = Expr({Term(xs[j]): cost for j, cost in zip(change.cost_cols.tolist(), change.costs.tolist())})
+            sense = "minimize" if change.form.sense.sign > 0 else "maximize"
+            s.setObjective(costs, sense=sense, clear=False)  # only these coefficients change
+        cols = change.bound_cols
+        integer = self.integer[cols]
+        for j, lo, hi, whole in zip(cols.tolist(), change.col_lower.tolist(), change.col_upper.tolist(), integer):
+            var = xs[j]
+            if whole and var.vtype() == "BINARY" and (lo < 0 or hi > 1):
+                s.chgVarType(var, "I")  # a binary's bounds must stay within [0, 1]
+            s.chgVarLb(var, lo if math.isfinite(lo) else None)
+            s.chgVarUb(var, hi if math.isfinite(hi) else None)
+        for i, lo, hi in zip(change.bound_rows.tolist(), change.row_lower.tolist(), change.row_upper.tolist()):
+            s.chgLhs(self.conss[i], lo if math.isfinite(lo) else None)
+            s.chgRhs(self.conss[i], hi if math.isfinite(hi) else None)
+        if change.rows is not None:
+            self.add_rows(change.rows)
+        self.form = change.form
+        return None
 
 
 def _at(value: float, bound: float) -> bool:
@@ -245,6 +314,54 @@ def _add_rows(s: Any, terms: list[Any], rows: Rows, prefix: str, removable: bool
     return conss
 
 
+def _quadratic_objective(s: Any, xs: Any, form: CanonicalForm) -> Any:
+    """The epigraph variable t of ``½ xᵀQx`` (objective coefficient 1), or None without Q.
+
+    pyscipopt builds a quadratic constraint only from an ``Expr`` of ``{Term(x_i, x_j): q}``: one
+    comprehension over Q's upper triangle (½ Q_ii on the diagonal, Q_ij off it)."""
+    if form.Q is None:
+        return None
+    from pyscipopt.scip import Expr, ExprCons, Term
+
+    upper = sp.triu(form.Q, format="coo")
+    coef = np.where(upper.row == upper.col, 0.5 * upper.data, upper.data).tolist()
+    xv = xs.tolist()
+    t = s.addVar(name="optmodel_quadratic_objective", vtype="C", lb=None, ub=None, obj=1.0)
+    terms = {Term(xv[i], xv[j]): q for i, j, q in zip(upper.row.tolist(), upper.col.tolist(), coef)}
+    terms[Term(t)] = -1.0
+    # t >= ½xᵀQx when minimising, t <= ½xᵀQx when maximising: t is pushed onto ½xᵀQx either way.
+    side = {"rhs": 0.0} if form.sense.sign > 0 else {"lhs": 0.0}
+    s.addCons(ExprCons(Expr(terms), **side), name="optmodel_quadratic_objective")
+    return t
+
+
+def _special(s: Any, xs: Any, form: CanonicalForm) -> None:
+    """SOS1/SOS2 sets (ordered by their weights) and indicator rows, as SCIP's own constraints."""
+    xv, terms = xs.tolist(), _terms(xs)
+    for k, sos in enumerate(form.sos):
+        add = s.addConsSOS1 if sos.kind == 1 else s.addConsSOS2
+        add([xv[j] for j in sos.columns.tolist()], weights=sos.weights.tolist(), name=sos.name or f"sos{k}")
+    ind = form.indicators
+    if ind is None:
+        return
+    from pyscipopt.scip import Expr, ExprCons
+
+    A = ind.A
+    indptr, indices, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
+    names = [ind.names[i] if len(ind.names) > i else f"ind{i}" for i in range(ind.count)]
+    # SCIP's indicator takes one inequality: a ranged or equality row is two (`activeone=False`
+    # makes SCIP use the negated binary).
+    for i, (b, active, lo, hi) in enumerate(
+        zip(ind.binary.tolist(), ind.active.tolist(), ind.lower.tolist(), ind.upper.tolist())
+    ):
+        a, e = indptr[i], indptr[i + 1]
+        expr = Expr(dict(zip([terms[j] for j in indices[a:e]], data[a:e])))
+        for side, bound in (("rhs", hi), ("lhs", lo)):
+            if math.isfinite(bound):
+                cons = ExprCons(expr, **{side: bound})
+                s.addConsIndicator(cons, binvar=xv[b], activeone=bool(active), name=f"{names[i]}_{side}")
+
+
 def _lp_settings(s: Any, on: bool) -> None:
     """Switch off (or back on) everything that makes SCIP's final LP differ from the LP as written."""
     from pyscipopt import SCIP_PARAMSETTING
@@ -273,11 +390,13 @@ def _set_options(s: Any, options: SolveOptions) -> None:
         s.setParam(key, value)
 
 
-def _set_start(s: Any, xs: Any, values: np.ndarray) -> None:
+def _set_start(s: Any, xs: Any, values: np.ndarray, form: CanonicalForm, t: Any = None) -> None:
     sol = s.createSol()
     for var, val in zip(xs.tolist(), values.tolist()):
         if not math.isnan(val):
             s.setSolVal(sol, var, val)
+    if t is not None and not np.isnan(values).any():  # the epigraph variable at its value
+        s.setSolVal(sol, t, 0.5 * float(values @ (form.Q @ values)))
     s.addSol(sol, free=True)
 
 

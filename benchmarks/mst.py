@@ -37,7 +37,7 @@ def naive_loop(g: Graph, time_limit: float) -> dict:
         left = time_limit - (time.perf_counter() - start)
         if left <= 0:
             return {"status": "> limit", "rounds": rounds, "cuts": cuts, "seconds": time.perf_counter() - start}
-        sol = m.solve("highs", time_limit=left)
+        sol = m.solve("highs", time_limit=left, resolve=False)  # from scratch, as the naive loop is meant
         rounds += 1
         if sol.status is not Status.OPTIMAL:
             return {"status": "> limit", "rounds": rounds, "cuts": cuts, "seconds": time.perf_counter() - start}

@@ -98,6 +98,25 @@ def steps(quick: bool, out: Path) -> list[tuple[str, list[list[str]]]]:
                  "--steps", "300" if quick else "4000", "--samples", str(out / "gan-ring8.png"), "--json"],
             ],
         ),
+        (
+            "## 6. Beyond linear: quadratic objectives, logical constraints, certificates\n\n"
+            "The same model files carry more than LPs. HS35 from the Maros–Mészáros QP set (a `QUADOBJ` "
+            "section, optimum 1/9) is solved by HiGHS and SCIP; a convex QP's optimum is certified by its KKT "
+            "conditions. The facility model uses indicators (closed ⇒ ships nothing), an SOS1 set (one of two "
+            "rival sites) and a semicontinuous truck hire (0, or 20 to 60): SCIP takes the first two natively, "
+            "HiGHS the third, and `explain` shows the named reductions each route gets for the rest (big-M "
+            "from the bounds, binaries). An infeasible plan comes with a Farkas certificate that optmodel "
+            "checks itself and states in words. In Python, `m.set_bounds(...)` or `m.set_objective(...)` on a "
+            "solved model re-solves in the solver that is still loaded (`benchmarks/resolve.py` measures it).",
+            [
+                ["solve", "docs/examples/hs35.qps", "--backend", "highs", "--json"],
+                ["solve", "docs/examples/hs35.qps", "--backend", "scip"],
+                ["explain", "docs/examples/facility.lp"],
+                ["solve", "docs/examples/facility.lp", "--backend", "highs"],
+                ["solve", "docs/examples/facility.lp", "--backend", "scip"],
+                ["solve", "docs/examples/infeasible.lp"],
+            ],
+        ),
     ]
 
 

@@ -13,7 +13,7 @@ from optmodel.atoms import log
 from optmodel.backend import Backend, Capability, SolveOptions
 from optmodel.canonical import CanonicalForm, Sense
 from optmodel.errors import CapabilityError, InputError, ModelError, OptmodelError
-from optmodel.expr import Constraint, Expr, Var
+from optmodel.expr import Constraint, Expr, QuadExpr, Var, sum_squares
 from optmodel.model import Model
 from optmodel.solution import Solution, SolutionStatus, Status, Termination
 
@@ -28,14 +28,15 @@ def solve(model: Model, backend: str | None = None, **options: object) -> Soluti
 
 
 def read(path: str) -> Model:
-    """A model from an MPS (fixed or free) or CPLEX LP file."""
+    """A model from an MPS (fixed or free; QPS) or CPLEX LP file."""
     from optmodel.formats import read_model_file
 
     return Model.from_canonical(read_model_file(path))[0]
 
 
 def write(model: Model, path: str) -> None:
-    """Write a linear model as MPS or CPLEX LP (by the file's extension)."""
+    """Write a model (linear or quadratic objective, SOS sets, indicators, semicontinuous variables) as MPS or
+    CPLEX LP, by the file's extension."""
     from optmodel.formats import write_model_file
 
     write_model_file(model.canonical(), path)
@@ -52,6 +53,7 @@ __all__ = [
     "Model",
     "ModelError",
     "OptmodelError",
+    "QuadExpr",
     "Sense",
     "Solution",
     "SolutionStatus",
@@ -62,5 +64,6 @@ __all__ = [
     "log",
     "read",
     "solve",
+    "sum_squares",
     "write",
 ]

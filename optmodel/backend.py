@@ -7,8 +7,9 @@ that listing backends and ``--help`` stay fast.
 An LP/MIP backend is an ``Adapter`` with a small contract: ``load(form, options)`` hands the
 (normalised) canonical form to the solver, ``run(options)`` solves and returns the solver's own
 answer as a ``RawResult``; where the solver can change a loaded model (``Capability.INCREMENTAL``)
-``add_rows`` and ``set_integrality`` do so, and ``iis()`` gives an irreducible infeasible
-subsystem (``Capability.IIS``). Everything after the solver call (trivial models, the
+``add_rows`` and ``set_integrality`` do so, ``update`` applies a solved model's changes for a warm
+re-solve (``Capability.RESOLVE``, see ``optmodel.resolve``), and ``iis()`` gives an irreducible
+infeasible subsystem (``Capability.IIS``). Everything after the solver call (trivial models, the
 infeasible-or-unbounded decision, the gap, limit and interrupt statuses, verification, the
 ``Solution``) happens once, in ``optmodel.solving``.
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from optmodel.canonical import CanonicalForm
     from optmodel.lazy import LazyFamily, Rows
     from optmodel.model import Model
+    from optmodel.resolve import FormChange
     from optmodel.solution import Solution
 
 
@@ -52,6 +54,13 @@ class Capability(str, Enum):
     ORDERING = "ordering"  # permutation decisions (TSP, seriation)
     MINIMAX = "minimax"  # saddle-point problems over torch parameters
     INCREMENTAL = "incremental"  # rows added and integrality changed on a loaded model (row generation)
+    QUADRATIC = "quadratic"  # convex quadratic objective, continuous variables (QP)
+    MIQP = "miqp"  # convex quadratic objective with integer variables
+    NONCONVEX = "nonconvex"  # nonconvex quadratic objective, solved to global optimality
+    SOS = "sos"  # SOS1/SOS2 sets natively (else the core's binary reduction)
+    INDICATOR = "indicator"  # indicator constraints natively (else the core's big-M reduction)
+    SEMICONTINUOUS = "semicontinuous"  # semicontinuous / semi-integer columns natively (else a reduction)
+    RESOLVE = "resolve"  # a solved model's changes (objective, bounds, new rows) applied to the loaded solver
 
 
 @dataclass
@@ -64,6 +73,7 @@ class SolveOptions:
     solver_options: dict[str, Any] = field(default_factory=dict)  # raw, passed through
     duals: bool = False  # require LP duals: refused before the solve by backends without them
     iis: bool = False  # require an IIS when infeasible: likewise refused where unsupported
+    resolve: bool = True  # re-use the solver loaded by the model's last solve (optmodel.resolve); False: load afresh
 
     def __post_init__(self) -> None:
         from optmodel.errors import OptmodelError
@@ -131,6 +141,10 @@ class Backend:
         missing = model.requirements() - self.capabilities
         if missing:
             return f"{self.label} cannot solve {'/'.join(sorted(c.value for c in missing))} models"
+        if model.is_linear and model.num_vars:
+            from optmodel.reductions import unreducible
+
+            return unreducible(model.canonical(), self.capabilities, self.label)
         return None
 
     def refuses(self, model: Model, options: SolveOptions) -> str | None:
@@ -178,6 +192,11 @@ class RawResult:
     row_duals: np.ndarray | None = None
     reduced_costs: np.ndarray | None = None
     iis: list[str] | None = None
+    # Certificates, where the solver hands them out: a Farkas (dual) ray of an infeasible LP, in
+    # row space and the row duals' sign convention, and a primal ray (a direction of unbounded
+    # improvement) of an unbounded one. optmodel checks both before calling them certificates.
+    dual_ray: np.ndarray | None = None
+    primal_ray: np.ndarray | None = None
     message: str = ""
     stats: dict[str, Any] = field(default_factory=dict)
     build_seconds: float = 0.0  # filled by the core around load and run
@@ -206,6 +225,14 @@ class Adapter(Backend):
 
     def iis(self) -> list[str] | None:
         return None
+
+    def update(self, change: FormChange) -> str | None:
+        """Apply ``change`` (objective, column and row bounds, rows appended; ``optmodel.resolve``)
+        to the model loaded by the last ``load`` so that the next ``run`` solves ``change.form``
+        from where the last run ended. Where the sub-solver declares ``Capability.RESOLVE``.
+        Returns None when applied, else the reason it cannot (found before changing anything);
+        either way, or after an exception, the core loads the form afresh unless None came back."""
+        return f"{self.label} cannot change a loaded model"
 
 
 @contextlib.contextmanager

@@ -48,7 +48,8 @@ def run(
                 builds, solves, sol = [], [], None
                 for i in range(repeat + 1):
                     model._canonical = None  # every run pays for lowering, not only the first
-                    sol = model.solve(label, options=SolveOptions(time_limit=time_limit))
+                    # resolve=False: each repeat is a cold solve, not a warm re-solve of an unchanged model
+                    sol = model.solve(label, options=SolveOptions(time_limit=time_limit, resolve=False))
                     if i:  # the first run warms caches and imports
                         builds.append(sol.build_seconds)
                         solves.append(sol.solve_seconds)

@@ -1,11 +1,15 @@
 """The canonical sparse form that every LP/MIP backend reads.
 
-minimise (or maximise)  c @ x + offset
+minimise (or maximise)  c @ x + ½ xᵀQx + offset        (Q symmetric, None for a linear objective)
 subject to              row_lower <= A @ x <= row_upper
                         col_lower <= x <= col_upper
                         x[j] integer where integrality[j]
+                        x[j] = 0 or col_lower[j] <= x[j] <= col_upper[j] where semicontinuous[j]
+                        at most one (SOS1) / two adjacent (SOS2) nonzero columns per set in ``sos``
+                        ind_lower <= ind_A @ x <= ind_upper where x[ind_binary] == ind_active
 
-Infinite bounds are ``±numpy.inf``. Built once per model (``Model.canonical()``).
+Infinite bounds are ``±numpy.inf``. Built once per model (``Model.canonical()``). The ``½ xᵀQx``
+convention is that of MPS ``QUADOBJ``, HiGHS and OSQP.
 """
 
 from __future__ import annotations
@@ -74,6 +78,34 @@ class Names(Sequence[str]):
 
 
 @dataclass(eq=False)
+class SOS:
+    """A special ordered set: of ``columns`` (ordered by ``weights``) at most one may be nonzero
+    (type 1), or at most two, adjacent in that order (type 2)."""
+
+    kind: int
+    columns: np.ndarray
+    weights: np.ndarray
+    name: str = ""
+
+
+@dataclass(eq=False)
+class Indicators:
+    """Rows that hold only when a binary column takes a value: ``ind_lower[i] <= A[i] @ x <=
+    ind_upper[i]`` if ``x[binary[i]] == active[i]``, and nothing otherwise."""
+
+    binary: np.ndarray  # int, one column per row
+    active: np.ndarray  # 0 or 1, one per row
+    A: sp.csr_array
+    lower: np.ndarray
+    upper: np.ndarray
+    names: Names = field(default_factory=Names)
+
+    @property
+    def count(self) -> int:
+        return self.lower.shape[0]
+
+
+@dataclass(eq=False)
 class CanonicalForm:
     sense: Sense
     c: np.ndarray
@@ -87,9 +119,21 @@ class CanonicalForm:
     col_names: Names = field(default_factory=Names)
     row_names: Names = field(default_factory=Names)
     name: str = "model"
+    Q: sp.csr_array | None = None  # objective Hessian (symmetric); None when linear
+    semicontinuous: np.ndarray | None = None  # bool per column; None when there are none
+    sos: tuple[SOS, ...] = ()
+    indicators: Indicators | None = None
 
     def __post_init__(self) -> None:
         n = self.c.shape[0]
+        if self.Q is not None and self.Q.nnz == 0:
+            self.Q = None
+        if self.semicontinuous is not None and not self.semicontinuous.any():
+            self.semicontinuous = None
+        if self.indicators is not None and self.indicators.count == 0:
+            self.indicators = None
+        if self.Q is not None and self.Q.shape != (n, n):
+            raise ValueError(f"Q has shape {self.Q.shape}, expected {(n, n)}")
         m = self.row_lower.shape[0]
         if self.A.shape != (m, n):
             raise ValueError(f"A has shape {self.A.shape}, expected {(m, n)}")
@@ -116,7 +160,20 @@ class CanonicalForm:
 
     @property
     def is_mip(self) -> bool:
-        return bool(self.integrality.any())
+        """Any discrete structure: integers, semicontinuous columns, SOS sets or indicators."""
+        return bool(self.integrality.any()) or self.has_special
+
+    @property
+    def has_special(self) -> bool:
+        """SOS sets, indicator rows or semicontinuous columns (native on some solvers, else reduced)."""
+        return self.semicontinuous is not None or bool(self.sos) or self.indicators is not None
+
+    @property
+    def is_quadratic(self) -> bool:
+        return self.Q is not None
+
+    def objective_gradient(self, x: np.ndarray) -> np.ndarray:
+        return self.c if self.Q is None else self.c + self.Q @ x
 
     @cached_property
     def csc(self) -> sp.csc_array:
@@ -124,4 +181,47 @@ class CanonicalForm:
         return self.A.tocsc()
 
     def objective_value(self, x: np.ndarray) -> float:
-        return float(self.c @ x + self.offset)
+        value = self.c @ x + self.offset
+        if self.Q is not None:
+            value += 0.5 * x @ (self.Q @ x)
+        return float(value)
+
+    def is_convex(self) -> bool:
+        """Whether the objective is convex for its sense (Q PSD when minimising, NSD when maximising);
+        computed once per form, since backends ask in turn."""
+        if self.Q is None:
+            return True
+        if "_convex" not in self.__dict__:
+            self.__dict__["_convex"] = positive_semidefinite(self.sense.sign * self.Q)
+        return self.__dict__["_convex"]
+
+
+def positive_semidefinite(Q: sp.csr_array, tol: float = 1e-9) -> bool:
+    """Whether the symmetric ``Q`` is positive semidefinite (to ``tol`` relative to its largest
+    entry), on the columns it touches: at once if it is diagonally dominant with a nonnegative
+    diagonal (Gershgorin); by its eigenvalues up to 2000 columns; beyond, by the inertia of an
+    LDLᵀ factorisation of ``Q + tol·I`` (Sylvester: as many negative pivots as negative eigenvalues)."""
+    used = np.flatnonzero(np.diff(sp.csr_array(Q).indptr))
+    if used.size == 0:
+        return True
+    sub = sp.csr_array(Q)[used][:, used].astype(float)
+    shift = tol * max(1.0, float(np.abs(sub.data).max()))
+    diagonal = sub.diagonal()
+    off = np.asarray(abs(sub).sum(axis=1)).ravel() - np.abs(diagonal)
+    if np.all(diagonal - off >= -shift):
+        return True
+    if used.size <= 2000:
+        return bool(np.linalg.eigvalsh(sub.toarray())[0] >= -shift)
+    from scipy.sparse.linalg import splu
+
+    # Diagonal pivots only, the same permutation of rows and columns: an LDLᵀ in SuperLU's terms.
+    shifted = sp.csc_matrix(sub + shift * sp.eye_array(used.size))
+    try:
+        lu = splu(shifted, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    except RuntimeError:  # an exactly zero pivot: Q + tol·I is singular, so Q has an eigenvalue below 0
+        return False
+    if np.array_equal(lu.perm_r, lu.perm_c):
+        return bool(np.all(lu.U.diagonal() > 0))
+    from scipy.sparse.linalg import eigsh  # the factorisation pivoted off the diagonal: Lanczos instead
+
+    return bool(eigsh(sub, k=1, which="SA", return_eigenvectors=False)[0] >= -shift)

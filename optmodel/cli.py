@@ -94,7 +94,7 @@ def cmd_solve(argv: Sequence[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         names = "\n".join(f"  {p.name:<16} {p.summary}" for p in _problems().values())
         print(f"usage: python -m optmodel solve PROBLEM|FILE [options]\n\nproblems:\n{names}\n"
-              "  FILE             an .mps / .mps.gz / .lp model file\n\n"
+              "  FILE             an .mps / .qps / .lp model file (optionally .gz)\n\n"
               "`python -m optmodel solve PROBLEM --help` shows a problem's options.")
         return EXIT_OK
     target, rest = argv[0], list(argv[1:])
@@ -132,6 +132,10 @@ def _print_report(rep: Report, as_json: bool) -> None:
             print(sol.message)
         if sol.iis:
             print("irreducible infeasible subsystem: " + ", ".join(sol.iis))
+        from optmodel.explain import certificate_lines
+
+        for line in certificate_lines(sol):
+            print(line)
     for line in rep.lines:
         print(line)
 

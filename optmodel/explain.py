@@ -21,6 +21,9 @@ _KIND = {
     Capability.CONVEX: "convex program (nonlinear objective)",
     Capability.ORDERING: "ordering problem (a permutation decision: TSP / seriation)",
     Capability.MINIMAX: "minimax (saddle-point) problem over torch parameters",
+    Capability.QUADRATIC: "convex quadratic program (QP)",
+    Capability.MIQP: "mixed-integer convex quadratic program (MIQP)",
+    Capability.NONCONVEX: "nonconvex quadratic program (solved to global optimality)",
 }
 
 
@@ -85,6 +88,10 @@ def _rows_text(lower: np.ndarray, upper: np.ndarray) -> str:
     return "∈ [l, u]"
 
 
+def _tex(kind: str) -> str:
+    return kind.replace("≤", r"\le").replace("≥", r"\ge").replace("∈", r"\in")
+
+
 def formulation(model: Model) -> tuple[list[str], str]:
     """The model in Unicode and in LaTeX, block by block (sizes, not every coefficient)."""
     lines: list[str] = []
@@ -93,8 +100,14 @@ def formulation(model: Model) -> tuple[list[str], str]:
     if obj is None:
         lines.append("find a feasible point")
         tex.append(r"\text{find } x")
+    elif model.is_linear and model.canonical().is_quadratic:
+        form = model.canonical()
+        convex = "convex" if form.is_convex() else "nonconvex"
+        lines.append(f"{obj.sense.value} ½ xᵀQx + cᵀx{' + c₀' if form.offset else ''}   "
+                     f"(Q: {form.Q.nnz} nonzeros, {convex})")
+        tex.append(rf"\{'min' if obj.sense.sign > 0 else 'max'}\; \tfrac12 x^\top Q x + c^\top x")
     elif model.is_linear:
-        lines.append(f"{obj.sense.value} cᵀx{' + c₀' if obj.expr.const[0] else ''}")
+        lines.append(f"{obj.sense.value} cᵀx{' + c₀' if model.canonical().offset else ''}")
         tex.append(rf"\{'min' if obj.sense.sign > 0 else 'max'}\; c^\top x")
     else:
         lines.append(f"{obj.sense.value} {getattr(obj.expr, 'formula', type(obj.expr).__name__)}")
@@ -106,19 +119,31 @@ def formulation(model: Model) -> tuple[list[str], str]:
     for con in model.constraints:
         kind = _rows_text(con.lower, con.upper)
         lines.append(f"  {con.name}: A·x {kind}   ({con.size} rows, {con.coef.nnz} nonzeros)")
-        tex_kind = kind.replace("≤", r"\le").replace("≥", r"\ge").replace("∈", r"\in")
-        tex.append(rf"\quad A_{{\text{{{con.name}}}}} x {tex_kind}")
+        tex.append(rf"\quad A_{{\text{{{con.name}}}}} x {_tex(kind)}")
+    for _cols, active, con in model.indicators:
+        kind = _rows_text(con.lower, con.upper)
+        lines.append(f"  {con.name}: b = {int(active[0])} ⇒ A·x {kind}   ({con.size} indicator rows)")
+        tex.append(rf"\quad b = {int(active[0])} \Rightarrow A_{{\text{{{con.name}}}}} x {_tex(kind)}")
+    for sos in model.sos:
+        rule = "at most one nonzero" if sos.kind == 1 else "at most two adjacent nonzero"
+        lines.append(f"  {sos.name}: SOS{sos.kind} over {sos.columns.size} variables ({rule})")
+        tex.append(rf"\quad \text{{{sos.name}: SOS{sos.kind}}}")
     for family in model.families:
         desc = family.description or "constraints returned by a separation oracle"
         lines.append(f"  {family.name}: {desc}   (generated lazily)")
         tex.append(rf"\quad \text{{{family.name}: generated lazily}}")
-    for var, lo, hi, integer in zip(model.variables, lb, ub, model._integer, strict=True):
+    for var, lo, hi, integer, semi in zip(model.variables, lb, ub, model._integer, model._semicontinuous,
+                                          strict=True):
         domain = "ℤ" if integer.all() else "ℝ"
         bounds = _bounds_text(lo, hi)
         if domain == "ℤ" and np.all(lo >= 0) and np.all(hi <= 1):
             domain, bounds = "{0,1}", ""
         elif integer.any() and not integer.all():
             bounds = f"{bounds}; {int(integer.sum())} of them integer".lstrip("; ")
+        if semi.all():
+            bounds = f"{'semi-integer' if integer.all() else 'semicontinuous'}: 0 or {bounds}"
+        elif semi.any():
+            bounds = f"{bounds}; {int(semi.sum())} of them semicontinuous (0 or within bounds)".lstrip("; ")
         shape = "×".join(map(str, var.shape)) or "1"
         lines.append(f"  {var.name} ∈ {domain}^{shape}{'  ' + bounds if bounds else ''}")
         tex.append(rf"\quad {var.name} \in \mathbb{{{'Z' if domain != 'ℝ' else 'R'}}}^{{{shape}}}")
@@ -151,17 +176,39 @@ def structure(model: Model) -> list[str]:
 
 
 def _reductions(model: Model) -> list[str]:
-    """The named reductions the core applies before any backend sees the model (or why it can't)."""
+    """The named reductions the core applies before any backend sees the model (or why it can't),
+    and for SOS sets, indicators and semicontinuous variables which backends take them natively and
+    which get a reduction."""
     if not model.is_linear:
         return []
     from optmodel.errors import ModelError
-    from optmodel.reductions import prepare
+    from optmodel.reductions import prepare, special_reductions
 
     try:
-        _, _, chain = prepare(model.canonical())
+        checked, _, chain = prepare(model.canonical())
     except ModelError as err:
         return [f"ill-posed, refused before any backend: {err}"]
-    return [f"reduction {r.name!r} before any backend: {r.description}" for r in chain]
+    found = [f"reduction {r.name!r} before any backend: {r.description}" for r in chain]
+    if not checked.has_special:
+        return found
+    routes: dict[str, list[str]] = {}
+    for label, reason in backend_report(model).items():
+        if reason is not None:
+            continue
+        backend = _backend(label)
+        names = [r.name for r in special_reductions(checked, backend.capabilities)]
+        routes.setdefault(", ".join(names) if names else "", []).append(label)
+    for names, labels in routes.items():
+        how = f"by the reduction(s) {names}" if names else "natively"
+        found.append(f"SOS / indicator / semicontinuous structure solved {how} on {', '.join(labels)}")
+    return found
+
+
+def _backend(label: str) -> Any:
+    from optmodel.dispatch import backend_classes
+
+    name, _, sub = label.partition(":")
+    return backend_classes()[name](sub or None)
 
 
 def backend_report(model: Model) -> dict[str, str | None]:
@@ -181,8 +228,9 @@ def backend_report(model: Model) -> dict[str, str | None]:
 def explain_model(model: Model, title: str | None = None, adjacent: list[str] | None = None,
                   math: list[str] | None = None) -> Explanation:
     needs = model.requirements()
-    kind = next((_KIND[c] for c in (Capability.MINIMAX, Capability.ORDERING, Capability.CONVEX, Capability.MIP,
-                                    Capability.LP) if c in needs), "problem")
+    order = (Capability.MINIMAX, Capability.ORDERING, Capability.CONVEX, Capability.NONCONVEX, Capability.MIQP,
+             Capability.QUADRATIC, Capability.MIP, Capability.LP)
+    kind = next((_KIND[c] for c in order if c in needs), "problem")
     lines, tex = formulation(model)
     sizes: dict[str, Any] = {
         "variables": model.num_vars,
@@ -208,3 +256,16 @@ def model_html(model: Model) -> str:
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in e.sizes.items() if v is not None)
     body = "<br>".join(html.escape(line) for line in e.formulation)
     return f"<b>{html.escape(e.title)}</b> — {html.escape(e.kind)}<br><code>{body}</code><table>{rows}</table>"
+
+
+def certificate_lines(sol: Any) -> list[str]:
+    """An infeasible or unbounded answer's proof in words (``optmodel.certificates``), or why
+    there is none; nothing for other answers."""
+    if sol.status.value not in ("infeasible", "unbounded"):
+        return []
+    cert = sol.certificate
+    if cert is not None and cert.checked:
+        kind = "Farkas ray" if cert.kind == "farkas" else "primal ray and feasible point"
+        return [f"certificate ({kind} from {cert.source}, checked by optmodel): {cert.words()}"]
+    why = cert.words() if cert is not None else sol.stats.get("certificate", "no certificate was computed")
+    return [f"not certified: {why.removeprefix('not certified: ')}"]

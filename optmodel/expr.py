@@ -116,6 +116,8 @@ class Expr:
         return self.model if self.model is not None else other.model
 
     def __add__(self, other: Any) -> Expr:
+        if isinstance(other, QuadExpr):
+            return other + self
         other = as_expr(other)
         shape = _broadcast_shapes(self.shape, other.shape)
         a, b = self.broadcast_to(shape), other.broadcast_to(shape)
@@ -137,19 +139,21 @@ class Expr:
         return self
 
     def __sub__(self, other: Any) -> Expr:
-        return self + (-as_expr(other))
+        return self + (-other if isinstance(other, QuadExpr) else -as_expr(other))
 
     def __rsub__(self, other: Any) -> Expr:
         return as_expr(other) + (-self)
 
-    def __mul__(self, other: Any) -> Expr:
+    def __mul__(self, other: Any) -> Expr | QuadExpr:
+        if isinstance(other, QuadExpr):
+            return other * self
         if isinstance(other, Expr):
             if other.coef.nnz == 0:
                 other = other.const.reshape(other.shape)
             elif self.coef.nnz == 0:
                 return other * self.const.reshape(self.shape)
             else:
-                raise ModelError("the product of two variable expressions is not linear")
+                return QuadExpr.product(self, other)
         if isinstance(other, sp.spmatrix):  # for scipy's matrix type * means a matrix product
             raise ModelError("use @ for matrix products (A @ x); * is elementwise")
         if sp.issparse(other):
@@ -163,15 +167,26 @@ class Expr:
 
     __rmul__ = __mul__
 
+    def __pow__(self, power: Any) -> Expr | QuadExpr:
+        if isinstance(power, numbers.Number) and power == 2:
+            return self * self
+        if isinstance(power, numbers.Number) and power == 1:
+            return self
+        raise ModelError(f"only squares of expressions are supported (e ** 2), not e ** {power!r}")
+
     def __truediv__(self, other: Any) -> Expr:
-        if isinstance(other, Expr):
+        if isinstance(other, (Expr, QuadExpr)):
             raise ModelError("division by a variable expression is not linear")
         return self * (1.0 / np.asarray(other, dtype=float))
 
-    def __matmul__(self, other: Any) -> Expr:
-        """``x @ A``: rows of ``x`` times the matrix ``A``."""
+    def __matmul__(self, other: Any) -> Expr | QuadExpr:
+        """``x @ A``: rows of ``x`` times the matrix ``A``; ``x @ y`` of two vectors: their inner product."""
+        if isinstance(other, QuadExpr):
+            raise ModelError("the product of a quadratic and a variable expression has degree 3")
         if isinstance(other, Expr):
-            raise ModelError("the product of two variable expressions is not linear")
+            if self.ndim <= 1 and other.ndim <= 1:
+                return (self * other).sum()
+            raise ModelError("products of two variable expressions are supported for vectors (x @ Q @ x), not matrices")
         A = other if sp.issparse(other) else np.asarray(other, dtype=float)
         if self.ndim == 1:
             return _left_matmul(A.T if A.ndim == 2 else A, self)
@@ -250,6 +265,166 @@ class Expr:
 
     def __repr__(self) -> str:
         return f"<Expr shape={self.shape} nnz={self.coef.nnz}>"
+
+
+class QuadExpr:
+    """An array of quadratic expressions, kept as sums of products of affine factors.
+
+    Element ``i`` is ``sum_k sum_r S_k[i, r] * (A_k[r] @ x + a_k[r]) * (B_k[r] @ x + b_k[r])``
+    plus the affine part. Every operation (scaling, summing, indexing) acts on the sparse
+    aggregation matrices ``S_k`` only; ``form(n)`` gives a scalar's Hessian ``Q`` and its linear part
+    with a few sparse products, no loop per term.
+    """
+
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+    __hash__ = None  # type: ignore[assignment]
+    __array__ = Expr.__array__  # numpy and scipy defer to our reflected operators, as for Expr
+
+    def __init__(self, factors: list[tuple[sp.csr_array, np.ndarray, sp.csr_array, np.ndarray, sp.csr_array]],
+                 affine: Expr, shape: Shape, model: Model | None):
+        self.factors = factors  # (A, a, B, b, S)
+        self.affine = affine
+        self.shape = tuple(shape)
+        self.model = model
+
+    @classmethod
+    def product(cls, left: Expr, right: Expr) -> QuadExpr:
+        shape = _broadcast_shapes(left.shape, right.shape)
+        a, b = left.broadcast_to(shape), right.broadcast_to(shape)
+        size = math.prod(shape)
+        S = sp.eye_array(size, format="csr")
+        zero = Expr(_empty_coef(size), np.zeros(size), shape, None)
+        return cls([(a.coef, a.const, b.coef, b.const, S)], zero, shape, left._model_of(right))
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def _apply(self, op: sp.csr_array, shape: Shape, affine: Expr) -> QuadExpr:
+        """The same products aggregated by ``op @ S`` (one row per new element)."""
+        factors = [(A, a, B, b, sp.csr_array(op @ S)) for A, a, B, b, S in self.factors]
+        return QuadExpr(factors, affine, shape, self.model)
+
+    def _take(self, index: np.ndarray) -> QuadExpr:
+        flat = index.ravel()
+        op = sp.csr_array((np.ones(flat.size), (np.arange(flat.size), flat)), shape=(flat.size, self.size))
+        return self._apply(op, index.shape, self.affine._take(index))
+
+    def __getitem__(self, key: Any) -> QuadExpr:
+        return self._take(np.asarray(np.arange(self.size).reshape(self.shape)[key]))
+
+    def broadcast_to(self, shape: Shape) -> QuadExpr:
+        if tuple(shape) == self.shape:
+            return self
+        return self._take(np.broadcast_to(np.arange(self.size).reshape(self.shape), shape))
+
+    def reshape(self, *shape: int | Sequence[int]) -> QuadExpr:
+        new = np.arange(self.size).reshape(*shape)
+        return QuadExpr(self.factors, self.affine.reshape(new.shape), new.shape, self.model)
+
+    def sum(self, axis: int | None = None) -> QuadExpr:
+        if axis is None:
+            op = sp.csr_array(np.ones((1, self.size)))
+            return self._apply(op, (), self.affine.sum())
+        affine = self.affine.sum(axis)
+        pos = np.arange(self.size).reshape(self.shape)
+        axis = axis % self.ndim
+        target = np.broadcast_to(np.expand_dims(np.arange(affine.size).reshape(affine.shape), axis), self.shape)
+        op = sp.csr_array((np.ones(self.size), (target.ravel(), pos.ravel())), shape=(affine.size, self.size))
+        return self._apply(op, affine.shape, affine)
+
+    def __add__(self, other: Any) -> QuadExpr:
+        if isinstance(other, QuadExpr):
+            shape = _broadcast_shapes(self.shape, other.shape)
+            a, b = self.broadcast_to(shape), other.broadcast_to(shape)
+            model = a.model if a.model is not None else b.model
+            return QuadExpr(a.factors + b.factors, a.affine + b.affine, shape, model)
+        other = as_expr(other)
+        shape = _broadcast_shapes(self.shape, other.shape)
+        a = self.broadcast_to(shape)
+        return QuadExpr(a.factors, a.affine + other.broadcast_to(shape), shape, a.affine._model_of(other))
+
+    __radd__ = __add__
+
+    def __neg__(self) -> QuadExpr:
+        return self * -1.0
+
+    def __pos__(self) -> QuadExpr:
+        return self
+
+    def __sub__(self, other: Any) -> QuadExpr:
+        return self + (-other if isinstance(other, QuadExpr) else -as_expr(other))
+
+    def __rsub__(self, other: Any) -> QuadExpr:
+        return (-self) + other
+
+    def __mul__(self, other: Any) -> QuadExpr:
+        if isinstance(other, Expr) and other.coef.nnz == 0:
+            other = other.const.reshape(other.shape)
+        if isinstance(other, (Expr, QuadExpr)):
+            raise ModelError("the product has degree above 2: optmodel takes quadratic objectives at most")
+        w = np.asarray(other.toarray() if sp.issparse(other) else other, dtype=float)
+        shape = _broadcast_shapes(self.shape, w.shape)
+        q = self.broadcast_to(shape)
+        flat = np.broadcast_to(w, shape).ravel()
+        return q._apply(sp.diags_array(flat, format="csr"), shape, q.affine * w)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Any) -> QuadExpr:
+        if isinstance(other, (Expr, QuadExpr)):
+            raise ModelError("division by a variable expression is not supported")
+        return self * (1.0 / np.asarray(other, dtype=float))
+
+    def _refuse(self, other: Any) -> Constraint:
+        raise ModelError("quadratic constraints are not supported; quadratic objectives are (m.minimize(x @ Q @ x))")
+
+    __le__ = __ge__ = __eq__ = _refuse  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        raise TypeError("an expression has no truth value")
+
+    def form(self, n: int) -> tuple[sp.csr_array, np.ndarray, float]:
+        """A scalar's ``(Q, c, constant)`` over ``n`` columns: ``½ xᵀQx + c @ x + constant``, Q symmetric."""
+        if self.size != 1:
+            raise ModelError(f"a quadratic objective must be a scalar, got shape {self.shape} (use .sum())")
+        Q = sp.csr_array((n, n))
+        c = _with_cols(self.affine.coef, n).toarray().ravel()
+        const = float(self.affine.const.sum())
+        for A, a, B, b, S in self.factors:
+            s = S.toarray().ravel()
+            A, B = _with_cols(A, n), _with_cols(B, n)
+            sA = sp.csr_array(sp.diags_array(s) @ A)
+            cross = sp.csr_array(sA.T @ B)
+            Q = Q + cross + cross.T
+            c = c + sA.T @ b + B.T @ (s * a)
+            const += float(np.sum(s * a * b))
+        Q = sp.csr_array(Q)
+        Q.sum_duplicates()
+        Q.eliminate_zeros()
+        return Q, c, const
+
+    def value(self, x: np.ndarray) -> np.ndarray | float:
+        total = np.asarray(self.affine.value(x), dtype=float).ravel()
+        for A, a, B, b, S in self.factors:
+            left = _with_cols(A, x.shape[0]) @ x + a
+            right = _with_cols(B, x.shape[0]) @ x + b
+            total = total + S @ (left * right)
+        return float(total[0]) if self.shape == () else total.reshape(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<QuadExpr shape={self.shape} products={len(self.factors)}>"
+
+
+def sum_squares(expr: Any) -> QuadExpr:
+    """``sum(e ** 2)`` over the elements of an expression."""
+    e = as_expr(expr)
+    return (e * e).sum()
 
 
 def _left_matmul(A: Any, x: Expr) -> Expr:

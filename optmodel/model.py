@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -11,9 +12,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from optmodel.backend import Capability
-from optmodel.canonical import CanonicalForm, Names, Sense
+from optmodel.canonical import SOS, CanonicalForm, Indicators, Names, Sense
 from optmodel.errors import ModelError
-from optmodel.expr import Constraint, Expr, Var, _with_cols, as_expr
+from optmodel.expr import Constraint, Expr, QuadExpr, Var, _with_cols, as_expr
 from optmodel.lazy import LazyFamily, Separator
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ class Model:
         self._lb: list[np.ndarray] = []
         self._ub: list[np.ndarray] = []
         self._integer: list[np.ndarray] = []
+        self._semicontinuous: list[np.ndarray] = []
+        self.sos: list[SOS] = []
+        self.indicators: list[tuple[np.ndarray, np.ndarray, Constraint]] = []  # (binary cols, active, rows)
+        self._session: Any = None  # the loaded solver of the last solve, for re-solving (optmodel.solving)
         self.num_vars = 0
         self.num_rows = 0
         self._canonical: CanonicalForm | None = None
@@ -57,13 +62,15 @@ class Model:
         ub: float | np.ndarray = np.inf,
         integer: bool = False,
         binary: bool = False,
+        semicontinuous: bool = False,
         name: str | None = None,
         labels: Sequence[str] | None = None,
     ) -> Var:
         """A block of variables, by shape or indexed by hashable ``keys`` (e.g. graph edges).
 
         Bounds broadcast to the shape; variables are free unless bounded (as in JuMP, Pyomo,
-        CVXPY). ``binary`` means integer in [0, 1]. ``labels`` gives each element's name (MPS).
+        CVXPY). ``binary`` means integer in [0, 1]. ``semicontinuous`` means 0 or between the
+        bounds (semi-integer with ``integer``). ``labels`` gives each element's name (MPS).
         """
         if keys is not None:
             keys = list(keys)
@@ -86,6 +93,7 @@ class Model:
         self._lb.append(lower)
         self._ub.append(upper)
         self._integer.append(np.full(size, bool(integer)))
+        self._semicontinuous.append(np.full(size, bool(semicontinuous)))
         self.num_vars += size
         self._canonical = None
         return v
@@ -121,8 +129,99 @@ class Model:
     def maximize(self, expr: Any) -> None:
         self._set_objective(Sense.MAXIMIZE, expr)
 
+    def set_objective(self, expr: Any, sense: Sense | str | None = None) -> None:
+        """Replace the objective (keeping its sense unless given): a solved model re-solves warm."""
+        if sense is None:
+            sense = self.objective.sense if self.objective is not None else Sense.MINIMIZE
+        self._set_objective(Sense(sense), expr)
+
+    def set_bounds(self, target: Expr | Constraint, lb: Any = None, ub: Any = None) -> None:
+        """New bounds for variables (a ``Var`` or a selection of one) or for a constraint block's
+        rows (its right-hand sides); None keeps a side. A solved model re-solves warm after this."""
+        if isinstance(target, Constraint):
+            if target.model is not self or target.start is None:
+                raise ModelError("set_bounds: this constraint is not part of the model")
+            lower = target.lower.copy() if lb is None else np.broadcast_to(np.asarray(lb, float), (target.size,)).copy()
+            upper = target.upper.copy() if ub is None else np.broadcast_to(np.asarray(ub, float), (target.size,)).copy()
+            if np.any(lower > upper):
+                raise ModelError(f"set_bounds: constraint {target.name!r} would have lower > upper")
+            target.lower, target.upper = lower, upper
+            if self._canonical is not None:
+                form = self._canonical
+                row_lower, row_upper = form.row_lower.copy(), form.row_upper.copy()
+                row_lower[target.rows], row_upper[target.rows] = lower, upper
+                self._canonical = dataclasses.replace(form, row_lower=row_lower, row_upper=row_upper)
+            return
+        cols = columns_of(target, "set_bounds")
+        lower, upper = self._bounds()
+        if lb is not None:
+            lower[cols] = np.broadcast_to(np.asarray(lb, dtype=float), cols.shape)
+        if ub is not None:
+            upper[cols] = np.broadcast_to(np.asarray(ub, dtype=float), cols.shape)
+        if np.any(lower[cols] > upper[cols]):
+            raise ModelError("set_bounds: a variable would have a lower bound above its upper bound")
+        self._lb, self._ub = [lower], [upper]
+        if self._canonical is not None:
+            self._canonical = dataclasses.replace(self._canonical, col_lower=lower.copy(), col_upper=upper.copy())
+
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        empty = np.zeros(0)
+        return (np.concatenate(self._lb) if self._lb else empty), (np.concatenate(self._ub) if self._ub else empty)
+
+    def sos1(self, variables: Expr, weights: Any = None, name: str | None = None) -> SOS:
+        """At most one of ``variables`` is nonzero (a special ordered set of type 1)."""
+        return self._sos(1, variables, weights, name)
+
+    def sos2(self, variables: Expr, weights: Any = None, name: str | None = None) -> SOS:
+        """At most two of ``variables`` are nonzero, and adjacent in ``weights`` order (type 2)."""
+        return self._sos(2, variables, weights, name)
+
+    def _sos(self, kind: int, variables: Expr, weights: Any, name: str | None) -> SOS:
+        cols = columns_of(variables, f"sos{kind}")
+        if np.unique(cols).size != cols.size:
+            raise ModelError(f"an SOS{kind} set lists a variable twice")
+        w = np.arange(1.0, cols.size + 1) if weights is None else np.asarray(weights, dtype=float).ravel()
+        if w.shape != cols.shape:
+            raise ModelError(f"an SOS{kind} set of {cols.size} variables needs {cols.size} weights, got {w.size}")
+        if np.unique(w).size != w.size:
+            raise ModelError(f"the weights of an SOS{kind} set must be distinct (they order the set)")
+        order = np.argsort(w, kind="stable")
+        sos = SOS(kind, cols[order], w[order], name or f"sos{len(self.sos)}")
+        self.sos.append(sos)
+        self._canonical = None
+        return sos
+
+    def indicator(self, binary: Expr, constraint: Constraint, active: int = 1, name: str | None = None) -> Constraint:
+        """``constraint`` holds (row by row) where the binary variable ``binary`` equals ``active``;
+        ``binary`` is one variable or one per row. Solved natively where the solver has indicator
+        constraints, else by a big-M reduction with M from the variables' bounds."""
+        if not isinstance(constraint, Constraint) or constraint.start is not None:
+            raise ModelError("indicator takes a constraint not yet added, such as `x + y <= 3`")
+        if constraint.model is not None and constraint.model is not self:
+            raise ModelError("this constraint refers to variables of another model")
+        if active not in (0, 1):
+            raise ModelError(f"an indicator is active when its binary is 0 or 1, not {active!r}")
+        cols = columns_of(binary, "indicator")
+        if cols.size not in (1, constraint.size):
+            raise ModelError(f"indicator: {cols.size} binaries for {constraint.size} rows (give one, or one per row)")
+        lower, upper = self._bounds()
+        integer = np.concatenate(self._integer)
+        if not (integer[cols].all() and np.all(lower[cols] >= 0) and np.all(upper[cols] <= 1)):
+            raise ModelError("indicator: the controlling variable must be binary (m.binary_var())")
+        constraint.name = name or f"ind{len(self.indicators)}"
+        self.indicators.append((np.broadcast_to(cols, (constraint.size,)).copy(), np.full(constraint.size, active),
+                                constraint))
+        self._canonical = None
+        return constraint
+
     def _set_objective(self, sense: Sense, expr: Any) -> None:
-        if not getattr(expr, "requirement", None):
+        if isinstance(expr, QuadExpr):
+            if expr.model is not None and expr.model is not self:
+                raise ModelError("this objective refers to variables of another model")
+            if expr.size != 1:
+                raise ModelError(f"the objective must be a scalar, got shape {expr.shape} (use .sum())")
+            expr = expr.reshape(())
+        elif not getattr(expr, "requirement", None):
             expr = as_expr(expr)
             if expr.model is not None and expr.model is not self:
                 raise ModelError("this objective refers to variables of another model")
@@ -151,15 +250,27 @@ class Model:
     @property
     def is_linear(self) -> bool:
         """True when the model has a canonical LP/MIP form."""
-        return self.objective is None or isinstance(self.objective.expr, Expr)
+        return self.objective is None or isinstance(self.objective.expr, (Expr, QuadExpr))
+
+    @property
+    def has_special(self) -> bool:
+        """SOS sets, indicator constraints or semicontinuous variables."""
+        return bool(self.sos or self.indicators) or any(b.any() for b in self._semicontinuous)
 
     def requirements(self) -> frozenset[Capability]:
         """What a backend must be able to do to solve this model."""
         needs = set()
+        discrete = self.is_mip or self.has_special
         if self.num_vars or self.is_linear:
-            needs.add(Capability.MIP if self.is_mip else Capability.LP)
+            needs.add(Capability.MIP if discrete else Capability.LP)
         if not self.is_linear:
             needs.add(self.objective.requirement)
+        elif self.objective is not None and isinstance(self.objective.expr, QuadExpr) and self.canonical().is_quadratic:
+            form = self.canonical()
+            if not form.is_convex():
+                needs.add(Capability.NONCONVEX)
+            else:
+                needs.add(Capability.MIQP if discrete else Capability.QUADRATIC)
         return frozenset(needs)
 
     def canonical(self) -> CanonicalForm:
@@ -177,6 +288,9 @@ class Model:
             sense = obj.sense
             c = _with_cols(obj.expr.coef, n).toarray().ravel()
             offset = float(obj.expr.const[0])
+        elif isinstance(obj.expr, QuadExpr):
+            sense = obj.sense
+            Q, c, offset = obj.expr.form(n)
         else:
             raise ModelError("this model's objective is not linear; it has no canonical LP/MIP form")
         if len(self.constraints) == 1:
@@ -193,6 +307,8 @@ class Model:
         A.sum_duplicates()
         A.eliminate_zeros()
         _check_finite(c, offset, A, row_lower, row_upper, self._lb, self._ub)
+        if obj is not None and isinstance(obj.expr, QuadExpr) and not np.all(np.isfinite(Q.data)):
+            raise ModelError("the objective has a NaN or infinite quadratic coefficient")
         empty = np.zeros(0)
         return CanonicalForm(
             sense=sense,
@@ -209,6 +325,23 @@ class Model:
                 [(k.name or "", k.start or 0, k.size, k.labels, k.shape == ()) for k in self.constraints]
             ),
             name=self.name,
+            Q=Q if obj is not None and isinstance(obj.expr, QuadExpr) else None,
+            semicontinuous=np.concatenate(self._semicontinuous) if self._semicontinuous else None,
+            sos=tuple(self.sos),
+            indicators=self._indicator_rows(n),
+        )
+
+    def _indicator_rows(self, n: int) -> Indicators | None:
+        if not self.indicators:
+            return None
+        blocks = [con for _, _, con in self.indicators]
+        return Indicators(
+            binary=np.concatenate([cols for cols, _, _ in self.indicators]),
+            active=np.concatenate([act for _, act, _ in self.indicators]),
+            A=sp.csr_array(sp.vstack([_with_cols(con.coef, n) for con in blocks], format="csr")),
+            lower=np.concatenate([con.lower for con in blocks]),
+            upper=np.concatenate([con.upper for con in blocks]),
+            names=Names(_indicator_names(blocks)),
         )
 
     @classmethod
@@ -223,11 +356,24 @@ class Model:
             labels=list(form.col_names) if len(form.col_names) == form.num_cols else None,
         )
         m._integer[-1] = form.integrality.astype(bool).copy()
+        if form.semicontinuous is not None:
+            m._semicontinuous[-1] = form.semicontinuous.astype(bool).copy()
+        m.sos = list(form.sos)
         rows = Constraint(sp.csr_array(form.A), form.row_lower, form.row_upper, (form.num_rows,), m)
         if len(form.row_names) == form.num_rows:
             rows.labels = form.row_names
         m.add(rows, name="row")
-        m._set_objective(form.sense, x @ form.c + form.offset)
+        ind = form.indicators
+        if ind is not None:
+            block = Constraint(sp.csr_array(ind.A), ind.lower, ind.upper, (ind.count,), m)
+            block.name = "indicator"
+            if len(ind.names) == ind.count:
+                block.labels = ind.names
+            m.indicators.append((ind.binary.astype(np.int64), ind.active.astype(np.int64), block))
+        objective = x @ form.c + form.offset
+        if form.Q is not None:
+            objective = 0.5 * (x @ (form.Q @ x)) + objective
+        m._set_objective(form.sense, objective)
         return m, x, rows
 
     def solve(self, backend: str | None = None, **options: Any) -> Solution:
@@ -249,6 +395,25 @@ class Model:
 
     def __repr__(self) -> str:
         return f"<Model {self.name!r}: {self.num_vars} variables, {self.num_rows} constraints>"
+
+
+def _indicator_names(blocks: list[Constraint]) -> list[tuple[str, int, int, Sequence[str] | None, bool]]:
+    out, start = [], 0
+    for con in blocks:
+        out.append((con.name or "", start, con.size, con.labels, con.shape == ()))
+        start += con.size
+    return out
+
+
+def columns_of(expr: Any, what: str) -> np.ndarray:
+    """The model columns of an expression that is a selection of variables (each element one
+    variable with coefficient 1), e.g. ``x``, ``x[2:5]`` or ``x[[a, b]]``."""
+    if not isinstance(expr, Expr):
+        raise ModelError(f"{what} takes variables (a Var or a selection of one), got {type(expr).__name__}")
+    coef = sp.csr_array(expr.coef)
+    if not (np.all(np.diff(coef.indptr) == 1) and np.all(coef.data == 1.0) and not expr.const.any()):
+        raise ModelError(f"{what} takes variables (a Var or a selection of one), not a general expression")
+    return coef.indices.astype(np.int64)
 
 
 def _check_finite(c: np.ndarray, offset: float, A: sp.csr_array, row_lower: np.ndarray, row_upper: np.ndarray,

@@ -14,8 +14,9 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
-from optmodel.backend import RawResult
+from optmodel.backend import Capability, RawResult
 from optmodel.canonical import CanonicalForm, Names
 from optmodel.errors import ModelError
 
@@ -61,6 +62,11 @@ class Normalise(Reduction):
             tol = 1e-9 * np.maximum(1.0, np.abs(col_upper[ints]))
             col_upper = col_upper.copy()
             col_upper[ints] = np.floor(col_upper[ints] + tol)
+            semi = form.semicontinuous
+            if semi is not None and (semi & (col_lower > col_upper)).any():
+                # a semi-integer column with no integer between its bounds can only be 0
+                shut = semi & (col_lower > col_upper)
+                col_lower[shut] = col_upper[shut] = 0.0
         same = all(
             new is old or np.array_equal(new, old)
             for new, old in (
@@ -144,10 +150,11 @@ class DropFreeRows(Reduction):
         )
 
     def invert(self, raw: RawResult) -> RawResult:
-        if raw.row_duals is not None:
-            y = np.zeros(self.num_rows)
-            y[self.keep] = raw.row_duals
-            raw.row_duals = y
+        for attr in ("row_duals", "dual_ray"):
+            if getattr(raw, attr) is not None:
+                y = np.zeros(self.num_rows)
+                y[self.keep] = getattr(raw, attr)
+                setattr(raw, attr, y)
         return raw
 
 
@@ -170,21 +177,336 @@ class FeasibilityProblem(Reduction):
     description = "objective replaced by 0"
 
     def apply(self, form: CanonicalForm) -> CanonicalForm:
-        return dataclasses.replace(form, c=np.zeros(form.num_cols), offset=0.0)
+        return dataclasses.replace(form, c=np.zeros(form.num_cols), offset=0.0, Q=None)
 
 
-def prepare(form: CanonicalForm) -> tuple[CanonicalForm, CanonicalForm, list[Reduction]]:
+def unreducible(form: CanonicalForm, capabilities: frozenset[Capability], label: str) -> str | None:
+    """Why a backend with ``capabilities`` cannot take ``form``'s SOS sets, indicators or
+    semicontinuous columns (natively or by a reduction), or None."""
+    for cls in _SPECIAL:
+        if cls.present(form) and cls.capability not in capabilities:
+            reason = cls.obstacle(form)
+            if reason is not None:
+                return f"{label} has no native {cls.what}, and {reason}"
+    return None
+
+
+def special_reductions(form: CanonicalForm, capabilities: frozenset[Capability]) -> list[Reduction]:
+    """The reductions of SOS sets, indicators and semicontinuous columns that a backend with
+    ``capabilities`` needs, in the order they apply."""
+    return [cls() for cls in _SPECIAL if cls.present(form) and cls.capability not in capabilities]
+
+
+class _AddsBinaries(Reduction):
+    """A reduction to a MIP with more columns and rows: the answer is the first columns' values
+    (a MIP has no duals to map back)."""
+
+    capability: Capability
+    what = ""
+
+    @staticmethod
+    def present(form: CanonicalForm) -> bool:
+        raise NotImplementedError  # pragma: no cover - each subclass defines it
+
+    @classmethod
+    def obstacle(cls, form: CanonicalForm) -> str | None:
+        """Why the reduction is impossible for ``form`` (no finite big-M), or None."""
+        return None
+
+    def apply(self, form: CanonicalForm) -> CanonicalForm:
+        reason = self.obstacle(form)
+        if reason is not None:
+            raise ModelError(f"no native {self.what} here, and {reason}")
+        self.num_cols, self.num_rows = form.num_cols, form.num_rows
+        return self.reduce(form)
+
+    def reduce(self, form: CanonicalForm) -> CanonicalForm:
+        raise NotImplementedError  # pragma: no cover - each subclass defines it
+
+    def invert(self, raw: RawResult) -> RawResult:
+        if raw.x is not None and raw.x.shape[0] > self.num_cols:
+            raw.x = raw.x[: self.num_cols]
+        if raw.row_duals is not None:
+            raw.row_duals = raw.row_duals[: self.num_rows]
+        if raw.reduced_costs is not None:
+            raw.reduced_costs = raw.reduced_costs[: self.num_cols]
+        return raw
+
+
+def _extend(form: CanonicalForm, new_lower: np.ndarray, new_upper: np.ndarray, rows: sp.csr_array,
+            row_lower: np.ndarray, row_upper: np.ndarray, row_names: Sequence[str], col_names: Sequence[str],
+            **changes: object) -> CanonicalForm:
+    """``form`` with binary-like columns appended (integer, with the bounds given) and rows
+    appended (``rows`` spans the old and new columns)."""
+    n, k = form.num_cols, new_lower.shape[0]
+    A = sp.csr_array(sp.vstack([sp.hstack([form.A, sp.csr_array((form.num_rows, k))]), rows], format="csr"))
+    A.sum_duplicates()
+    A.eliminate_zeros()
+    Q = None if form.Q is None else sp.csr_array(sp.block_diag([form.Q, sp.csr_array((k, k))], format="csr"))
+    semi = form.semicontinuous
+    indicators = form.indicators
+    if indicators is not None:
+        wide = sp.hstack([indicators.A, sp.csr_array((indicators.count, k))], format="csr")
+        indicators = dataclasses.replace(indicators, A=sp.csr_array(wide))
+    base = dict(
+        c=np.concatenate([form.c, np.zeros(k)]),
+        A=A,
+        row_lower=np.concatenate([form.row_lower, row_lower]),
+        row_upper=np.concatenate([form.row_upper, row_upper]),
+        col_lower=np.concatenate([form.col_lower, new_lower]),
+        col_upper=np.concatenate([form.col_upper, new_upper]),
+        integrality=np.concatenate([form.integrality, np.ones(k, dtype=bool)]),
+        col_names=_names(form.col_names, n, col_names),
+        row_names=_names(form.row_names, form.num_rows, row_names),
+        Q=Q,
+        semicontinuous=None if semi is None else np.concatenate([semi, np.zeros(k, dtype=bool)]),
+        indicators=indicators,
+    )
+    base.update(changes)
+    return dataclasses.replace(form, **base)
+
+
+def _names(old: Names, count: int, added: Sequence[str]) -> Names:
+    if len(old) != count:
+        return Names()
+    return Names([("", 0, count, old, False), ("", count, len(added), list(added), False)])
+
+
+def _reach(form: CanonicalForm) -> tuple[np.ndarray, np.ndarray]:
+    """The range of values each column can take: its bounds, widened to 0 for a semicontinuous one."""
+    lower, upper = form.col_lower, form.col_upper
+    if form.semicontinuous is not None:
+        semi = form.semicontinuous
+        lower, upper = np.where(semi, np.minimum(lower, 0.0), lower), np.where(semi, np.maximum(upper, 0.0), upper)
+    return lower, upper
+
+
+class SemicontinuousToBinary(_AddsBinaries):
+    """x = 0 or l <= x <= u becomes, with a binary z per column: l·z <= x <= u·z."""
+
+    name = "semicontinuous to binary"
+    description = "each semicontinuous column x in [l, u] gets a binary z with l·z <= x <= u·z"
+    capability = Capability.SEMICONTINUOUS
+    what = "semicontinuous variables"
+
+    @staticmethod
+    def present(form: CanonicalForm) -> bool:
+        return form.semicontinuous is not None
+
+    @classmethod
+    def obstacle(cls, form: CanonicalForm) -> str | None:
+        semi = form.semicontinuous
+        bad = np.flatnonzero(semi & (((form.col_lower > 0) & ~np.isfinite(form.col_upper))
+                                     | ((form.col_upper < 0) & ~np.isfinite(form.col_lower))))
+        if bad.size:
+            return (f"the semicontinuous variable {_name(form.col_names, int(bad[0]))} has no finite bound on its "
+                    f"nonzero side to switch it off with ({bad.size} such); bound it, or use HiGHS")
+        return None
+
+    def reduce(self, form: CanonicalForm) -> CanonicalForm:
+        semi = form.semicontinuous
+        lower, upper = form.col_lower, form.col_upper
+        # Where 0 lies within the bounds, "0 or between them" asks nothing more.
+        cols = np.flatnonzero(semi & ((lower > 0) | (upper < 0)))
+        k, n = cols.size, form.num_cols
+        z = n + np.arange(k)
+        rows = np.repeat(np.arange(2 * k), 2)
+        col_idx = np.concatenate([np.column_stack([cols, z]).ravel(), np.column_stack([cols, z]).ravel()])
+        vals = np.concatenate([np.column_stack([np.ones(k), -upper[cols]]).ravel(),
+                               np.column_stack([np.ones(k), -lower[cols]]).ravel()])
+        block = sp.csr_array((vals, (rows, col_idx)), shape=(2 * k, n + k))
+        names = [_name(form.col_names, int(j)) for j in cols]
+        reach_lower, reach_upper = _reach(form)
+        return _extend(
+            form, np.zeros(k), np.ones(k), block,
+            np.concatenate([np.full(k, -np.inf), np.zeros(k)]), np.concatenate([np.zeros(k), np.full(k, np.inf)]),
+            [f"{c}:on_upper" for c in names] + [f"{c}:on_lower" for c in names], [f"{c}:on" for c in names],
+            semicontinuous=None,
+            col_lower=np.concatenate([reach_lower, np.zeros(k)]),
+            col_upper=np.concatenate([reach_upper, np.ones(k)]),
+        )
+
+
+class SOSToBinary(_AddsBinaries):
+    """SOS1: a binary per member, x_j within [l_j·z_j, u_j·z_j], sum z <= 1. SOS2: a binary per
+    segment between adjacent members, member j allowed nonzero by its two segments, sum z <= 1."""
+
+    name = "SOS to binary"
+    description = "each SOS1/SOS2 set becomes binaries switching its members (big-M from their bounds)"
+    capability = Capability.SOS
+    what = "SOS constraints"
+
+    @staticmethod
+    def present(form: CanonicalForm) -> bool:
+        return bool(form.sos)
+
+    @classmethod
+    def obstacle(cls, form: CanonicalForm) -> str | None:
+        lower, upper = _reach(form)
+        for sos in form.sos:
+            cols = sos.columns
+            bad = cols[~(np.isfinite(lower[cols]) & np.isfinite(upper[cols]))]
+            if bad.size:
+                return (f"variable {_name(form.col_names, int(bad[0]))} of SOS{sos.kind} set {sos.name!r} has an "
+                        "infinite bound, so no binary can switch it off; bound it, or use SCIP")
+        return None
+
+    def reduce(self, form: CanonicalForm) -> CanonicalForm:
+        lower, upper = _reach(form)
+        n = form.num_cols
+        rows, cols, vals, row_lower, row_upper, row_names, col_names = [], [], [], [], [], [], []
+        next_row, next_col = 0, n
+        for sos in form.sos:  # a loop per set; each set's rows are built at once
+            members = sos.columns
+            size = members.size
+            segments = size if sos.kind == 1 else size - 1
+            if segments <= 0:
+                continue
+            z = next_col + np.arange(segments)
+            # member i is switched by segment i (SOS1), or by segments i-1 and i (SOS2)
+            if sos.kind == 1:
+                owner_rows, owner_z = np.arange(size), z
+            else:
+                i = np.arange(size)
+                owner_rows = np.concatenate([i[1:], i[:-1]])
+                owner_z = np.concatenate([z, z])
+            for side, bound in ((0, upper[members]), (1, lower[members])):
+                base = next_row + side * size
+                rows += [base + np.arange(size), base + owner_rows]
+                cols += [members, owner_z]
+                vals += [np.ones(size), -bound[owner_rows]]
+            row_lower += [np.full(size, -np.inf), np.zeros(size), [-np.inf]]
+            row_upper += [np.zeros(size), np.full(size, np.inf), [1.0]]
+            rows.append(np.full(segments, next_row + 2 * size))
+            cols.append(z)
+            vals.append(np.ones(segments))
+            row_names += [f"{sos.name}:{side}[{i}]" for side in ("upper", "lower") for i in range(size)]
+            row_names.append(f"{sos.name}:one")
+            col_names += [f"{sos.name}:z[{i}]" for i in range(segments)]
+            next_row += 2 * size + 1
+            next_col += segments
+        k = next_col - n
+        entries = (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols)))
+        block = sp.csr_array(entries, shape=(next_row, n + k))
+        return _extend(
+            form, np.zeros(k), np.ones(k), block, np.concatenate(row_lower), np.concatenate(row_upper),
+            row_names, col_names, sos=(),
+        )
+
+
+class IndicatorToBigM(Reduction):
+    """``b = v  =>  l <= a·x <= u`` becomes ``a·x <= u + M(1 - δ)`` and ``a·x >= l - M'(1 - δ)`` with
+    δ = b (v = 1) or 1 - b (v = 0), and M, M' the row's reach beyond its bounds, from the columns'
+    bounds. Rows only: the answer needs no mapping back beyond the added rows' duals."""
+
+    name = "indicator to big-M"
+    description = "each indicator row becomes a big-M row, M from the variables' bounds"
+    capability = Capability.INDICATOR
+    what = "indicator constraints"
+
+    @staticmethod
+    def present(form: CanonicalForm) -> bool:
+        return form.indicators is not None
+
+    @classmethod
+    def obstacle(cls, form: CanonicalForm) -> str | None:
+        ind = form.indicators
+        low, high = _activity_range(ind.A, *_reach(form))
+        need = (np.isfinite(ind.upper) & ~np.isfinite(high)) | (np.isfinite(ind.lower) & ~np.isfinite(low))
+        if need.any():
+            i = int(np.flatnonzero(need)[0])
+            row = ind.A[[i]]
+            lower, upper = _reach(form)
+            free = row.indices[~(np.isfinite(lower[row.indices]) & np.isfinite(upper[row.indices]))]
+            return (f"indicator row {_name(ind.names, i)} has no finite big-M: variable "
+                    f"{_name(form.col_names, int(free.min()))} is unbounded; bound it, or use SCIP")
+        return None
+
+    def apply(self, form: CanonicalForm) -> CanonicalForm:
+        reason = self.obstacle(form)
+        if reason is not None:
+            raise ModelError(f"no native {self.what} here, and {reason}")
+        self.num_rows = form.num_rows
+        ind = form.indicators
+        low, high = _activity_range(ind.A, *_reach(form))
+        on_one = ind.active == 1
+        blocks, lowers, uppers, names = [], [], [], []
+        n = form.num_cols
+        for side in ("upper", "lower"):
+            bound = ind.upper if side == "upper" else ind.lower
+            keep = np.isfinite(bound)
+            with np.errstate(invalid="ignore"):
+                M = np.where(keep, (high - bound) if side == "upper" else (bound - low), 0.0)
+            keep &= M > 0  # rows that their bounds' reach already satisfies need nothing
+            idx = np.flatnonzero(keep)
+            M = M[idx]
+            # upper: a·x + M·δ <= u + M; lower: a·x - M·δ >= l - M (δ = b, or 1 - b moved to the constant)
+            sign = 1.0 if side == "upper" else -1.0
+            coef_b = np.where(on_one[idx], sign * M, -sign * M)
+            shift = np.where(on_one[idx], sign * M, 0.0)
+            extra = sp.csr_array((coef_b, (np.arange(idx.size), ind.binary[idx])), shape=(idx.size, n))
+            blocks.append(sp.csr_array(ind.A[idx] + extra))
+            rhs = bound[idx] + shift
+            lowers.append(np.full(idx.size, -np.inf) if side == "upper" else rhs)
+            uppers.append(rhs if side == "upper" else np.full(idx.size, np.inf))
+            names += [f"{_name(ind.names, int(i))}:{side}" for i in idx]
+        rows = sp.csr_array(sp.vstack([form.A, *blocks], format="csr"))
+        rows.sum_duplicates()
+        rows.eliminate_zeros()
+        return dataclasses.replace(
+            form,
+            A=rows,
+            row_lower=np.concatenate([form.row_lower, *lowers]),
+            row_upper=np.concatenate([form.row_upper, *uppers]),
+            row_names=_names(form.row_names, form.num_rows, names),
+            indicators=None,
+        )
+
+    def invert(self, raw: RawResult) -> RawResult:
+        if raw.row_duals is not None:
+            raw.row_duals = raw.row_duals[: self.num_rows]
+        return raw
+
+
+def _activity_range(A: sp.csr_array, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The least and greatest value of each row of ``A @ x`` over the box (±inf where unbounded)."""
+    A = sp.csr_array(A)
+    cols = A.indices
+    with np.errstate(invalid="ignore"):
+        at_low, at_high = A.data * lower[cols], A.data * upper[cols]
+    at_low = np.where(A.data == 0, 0.0, at_low)
+    at_high = np.where(A.data == 0, 0.0, at_high)
+    lo_terms, hi_terms = np.minimum(at_low, at_high), np.maximum(at_low, at_high)
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    low = np.zeros(A.shape[0])
+    high = np.zeros(A.shape[0])
+    np.add.at(low, rows, lo_terms)
+    np.add.at(high, rows, hi_terms)
+    return low, high
+
+
+_SPECIAL: tuple[type, ...] = (SemicontinuousToBinary, SOSToBinary, IndicatorToBigM)
+
+
+def prepare(
+    form: CanonicalForm, capabilities: frozenset[Capability] | None = None
+) -> tuple[CanonicalForm, CanonicalForm, list[Reduction]]:
     """``(checked, solved, chain)``: the normalised form that answers are verified against (same
-    rows and columns as the model), the form every backend receives, and the reductions applied."""
+    rows and columns as the model), the form every backend receives, and the reductions applied
+    (``capabilities``: the backend's, which decide the reductions of special structures; None:
+    every structure native)."""
     chain: list[Reduction] = []
     normalise = Normalise()
     checked = normalise.apply(form)
     if normalise.changed:
         chain.append(normalise)
     solved = checked
-    free = DropFreeRows(checked)
+    for reduction in special_reductions(checked, capabilities) if capabilities is not None else ():
+        solved = reduction.apply(solved)
+        chain.append(reduction)
+    free = DropFreeRows(solved)
     if free.needed:
-        solved = free.apply(checked)
+        solved = free.apply(solved)
         chain.append(free)
     return checked, solved, chain
 

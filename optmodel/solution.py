@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from optmodel.certificates import Certificate
     from optmodel.expr import Constraint, Expr, Var
     from optmodel.model import Model
 
@@ -75,6 +76,7 @@ class Verification:
     max_bound_violation: float = 0.0
     max_row_violation: float = 0.0
     max_integrality_violation: float = 0.0
+    max_special_violation: float = 0.0  # SOS sets and active indicator rows
     objective_recomputed: float | None = None
     objective_error: float = 0.0  # |solver objective - recomputed| relative
     dual_objective: float | None = None
@@ -113,6 +115,9 @@ class Solution:
     stats: dict[str, Any] = field(default_factory=dict)  # solver-specific counts (nodes, cuts, ...)
     parameters: Any = field(default=None, repr=False)  # minimax: {player: trained tensors}
     model: Model | None = field(default=None, repr=False)
+    # The Farkas ray of an infeasible LP or the primal ray (and feasible point) of an unbounded one,
+    # as checked by optmodel (``optmodel.certificates``); None when there is none.
+    certificate: Certificate | None = field(default=None, repr=False)
 
     @property
     def has_values(self) -> bool:
@@ -161,7 +166,12 @@ class Solution:
 
     @property
     def certified(self) -> bool:
-        """Optimal with an LP certificate: primal feasible, dual feasible, equal objectives."""
+        """Optimal with an LP certificate: primal feasible, dual feasible, equal objectives; or
+        infeasible with a checked Farkas ray, or unbounded with a checked feasible point and ray."""
+        if self.status in (Status.INFEASIBLE, Status.UNBOUNDED):
+            kind = "farkas" if self.status is Status.INFEASIBLE else "primal_ray"
+            c = self.certificate
+            return c is not None and c.checked and c.kind == kind
         v = self.verification
         return self.status is Status.OPTIMAL and v is not None and v.passed and v.duality_gap is not None
 
@@ -189,6 +199,8 @@ class Solution:
             out["verification"] = self.verification.to_dict()
         if self.iis is not None:
             out["iis"] = self.iis
+        if self.certificate is not None:
+            out["certificate"] = self.certificate.to_dict(values)
         if self.stats:
             out["stats"] = {k: _jsonable(v) for k, v in self.stats.items()}
         if values and self.x is not None:

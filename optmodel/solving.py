@@ -10,7 +10,9 @@ The pipeline for a linear model, whatever the backend:
 4. what the solver left open or may have got wrong is settled by the feasibility problem:
    "infeasible or unbounded", a claim of "unbounded", a failure without a point;
 5. ``finish``: the answer mapped back, the gap, limit and interrupt statuses, verification and
-   the ``Solution``.
+   the ``Solution``;
+6. an infeasible or unbounded answer is proved by a Farkas or primal ray that optmodel checks
+   (``optmodel.certificates``: the solver's ray, or one from an auxiliary LP on the same backend).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optmodel import resolve
 from optmodel.backend import Adapter, Capability, RawResult, SolveOptions, solver_output, start_values
 from optmodel.canonical import CanonicalForm
 from optmodel.errors import OptmodelError
@@ -90,7 +93,7 @@ def trivial(
             message=f"The model is infeasible: constraint {name} has no variables and its bounds exclude 0.",
             stats={"solved_by": "optmodel (bounds)"},
         )
-    if constrained_elsewhere or not empty.all():
+    if constrained_elsewhere or not empty.all() or form.is_quadratic or form.has_special:
         return None
     s = form.sense.sign
     cost = s * form.c  # minimised
@@ -129,7 +132,15 @@ def load_and_run(
 
 def decide_infeasible_or_unbounded(backend: Adapter, form: CanonicalForm, options: SolveOptions) -> Termination:
     """Infeasible or unbounded? The feasibility problem (zero objective) on a fresh adapter tells."""
-    check = load_and_run(type(backend)(backend.subsolver), FeasibilityProblem().apply(form), options)
+    return _decided(feasibility_problem(backend, form, options))
+
+
+def feasibility_problem(backend: Adapter, form: CanonicalForm, options: SolveOptions) -> RawResult:
+    """The feasibility problem (zero objective) solved on a fresh adapter of the same backend."""
+    return load_and_run(type(backend)(backend.subsolver), FeasibilityProblem().apply(form), options)
+
+
+def _decided(check: RawResult) -> Termination:
     if check.termination is Termination.OPTIMAL:
         return Termination.UNBOUNDED
     if check.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
@@ -141,7 +152,7 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     """The whole pipeline for an LP/MIP (see the module docstring)."""
     started = time.perf_counter()
     original = model.canonical()
-    checked, form, chain = prepare(original)
+    checked, form, chain = prepare(original, backend.capabilities)
     if options.warm_start is not None:  # a full column vector (NaN: no value), its length checked
         options = replace(options, warm_start=start_values(model, options.warm_start))
     prepared = time.perf_counter()
@@ -150,10 +161,11 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     if raw is None and model.families:
         raw = solve_with_families(model, backend, form, options)
     elif raw is None:
-        raw = load_and_run(backend, form, options)
+        raw = resolve.load_and_run(model, backend, form, chain, options)  # warm where the last solve's solver can be
     solved = time.perf_counter()
+    point = None  # a feasible point from settling "unbounded": the start of its certificate's ray
     if not answered_here and not model.families and not stop_requested():
-        _settle(raw, backend, form, _remaining(options, started))
+        point = _settle(raw, backend, form, _remaining(options, started))
     if raw.termination is Termination.INFEASIBLE and not answered_here and _wants_iis(backend, model):
         raw.iis = backend.iis()
     raw = invert(chain, raw)
@@ -161,6 +173,8 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     if model.families:
         check_final(model, sol)
     finalize_status(sol)
+    if sol.termination in (Termination.INFEASIBLE, Termination.UNBOUNDED):
+        _certify(sol, model, checked, raw, backend, _remaining(options, started), point)
     sol.model = model
     sol.backend = sol.backend or backend.label
     sol.backend_version = sol.backend_version or backend.version()
@@ -171,24 +185,47 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     return sol
 
 
-def _settle(raw: RawResult, backend: Adapter, form: CanonicalForm, options: SolveOptions) -> None:
+def _settle(raw: RawResult, backend: Adapter, form: CanonicalForm, options: SolveOptions) -> np.ndarray | None:
     """Settle what a solver left open or may have got wrong, by the feasibility problem:
     "infeasible or unbounded" becomes one of them; "unbounded" is a claim about a feasible model
     (conic solvers have made it of infeasible ones) and is confirmed; a solver that failed without
-    a point may have met an infeasible model it could not diagnose."""
+    a point may have met an infeasible model it could not diagnose. Returns the feasibility
+    problem's point, if any (an unbounded answer's certificate starts from it)."""
     undecided = raw.termination is Termination.INFEASIBLE_OR_UNBOUNDED
     failed = raw.termination in (Termination.ERROR, Termination.NUMERICAL_ERROR) and raw.x is None
     if not (undecided or failed or raw.termination is Termination.UNBOUNDED):
-        return
+        return None
     try:
-        decided = decide_infeasible_or_unbounded(backend, form, options)
+        check = feasibility_problem(backend, form, options)
     except OptmodelError:  # the solver refuses the feasibility problem too: the first answer stands
-        return
+        return None
+    decided = _decided(check)
     if failed and decided is Termination.INFEASIBLE:
         raw.stats["solver_message"] = raw.message
         raw.termination, raw.message = decided, ""
     elif not failed and decided not in (raw.termination, Termination.INFEASIBLE_OR_UNBOUNDED):
         raw.termination, raw.message = decided, ""  # the standard sentence for the decided status
+    return check.x if decided is Termination.UNBOUNDED else None
+
+
+def _certify(
+    sol: Solution, model: Model, checked: CanonicalForm, raw: RawResult, backend: Adapter,
+    options: SolveOptions, point: np.ndarray | None,
+) -> None:
+    """Prove an infeasible or unbounded answer by a certificate that optmodel checks itself
+    (``optmodel.certificates``): ``sol.certified`` is true only with one."""
+    if model.families:
+        sol.stats["certificate"] = "not certified: lazy constraint families are only partly in the model"
+        return
+    if stop_requested():
+        return
+    from optmodel.certificates import certify
+
+    start = time.perf_counter()
+    sol.certificate, note = certify(checked, sol.termination, raw, backend, options, point)
+    sol.stats["certificate_seconds"] = time.perf_counter() - start
+    if note and not (sol.certificate is not None and sol.certificate.checked):
+        sol.stats["certificate"] = f"not certified: {note}"
 
 
 def _wants_iis(backend: Adapter, model: Model) -> bool:

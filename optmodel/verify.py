@@ -41,7 +41,10 @@ def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANC
         v.feasible = False
         v.problems.append("the solution vector has the wrong length or non-finite entries")
         return v
-    v.max_bound_violation = float(_violation(x, form.col_lower, form.col_upper).max(initial=0.0))
+    bound_violation = _violation(x, form.col_lower, form.col_upper)
+    if form.semicontinuous is not None:  # a semicontinuous column may also be 0
+        bound_violation[form.semicontinuous & (np.abs(x) <= tol)] = 0.0
+    v.max_bound_violation = float(bound_violation.max(initial=0.0))
     activity = form.A @ x
     v.max_row_violation = float(_violation(activity, form.row_lower, form.row_upper).max(initial=0.0))
     if form.is_mip:
@@ -53,12 +56,40 @@ def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANC
         v.problems.append(f"a constraint is violated by {v.max_row_violation:.3g} (relative)")
     if not v.max_integrality_violation <= INTEGRALITY_TOLERANCE:
         v.problems.append(f"an integer variable is fractional by {v.max_integrality_violation:.3g}")
+    if form.sos or form.indicators is not None:
+        _check_special(form, x, v, tol)
     v.feasible = not v.problems
     recomputed = form.objective_value(x)
     check_objective(v, sol.objective, recomputed)
-    if sol.row_duals is not None and not form.is_mip and sol.termination is Termination.OPTIMAL:
+    # A KKT point of a nonconvex QP may be a local optimum only: duals certify convex problems.
+    if sol.row_duals is not None and not form.is_mip and sol.termination is Termination.OPTIMAL and form.is_convex():
         _check_duals(form, sol, v, recomputed)
     return v
+
+
+def _check_special(form: CanonicalForm, x: np.ndarray, v: Verification, tol: float) -> None:
+    """SOS sets (how many members are nonzero, and whether adjacent) and indicator rows (only those
+    whose binary takes the active value)."""
+    for sos in form.sos:
+        nonzero = np.flatnonzero(np.abs(x[sos.columns]) > tol)
+        adjacent = nonzero.size < 2 or (nonzero.size == 2 and nonzero[1] - nonzero[0] == 1)
+        if nonzero.size > sos.kind or (sos.kind == 2 and not adjacent):
+            excess = float(np.sort(np.abs(x[sos.columns]))[-sos.kind - 1])  # the largest member too many
+            v.max_special_violation = max(v.max_special_violation, excess)
+            v.problems.append(
+                f"SOS{sos.kind} set {sos.name!r} has {nonzero.size} nonzero members"
+                + ("" if adjacent else " that are not adjacent")
+            )
+    ind = form.indicators
+    if ind is not None:
+        on = np.abs(x[ind.binary] - ind.active) <= 0.5
+        violation = _violation(ind.A @ x, ind.lower, ind.upper) * on
+        worst = float(violation.max(initial=0.0))
+        v.max_special_violation = max(v.max_special_violation, worst)
+        if not worst <= tol:
+            i = int(np.argmax(violation))
+            name = ind.names[i] if len(ind.names) > i else f"#{i}"
+            v.problems.append(f"indicator row {name} is active and violated by {worst:.3g} (relative)")
 
 
 def check_objective(v: Verification, claimed: float | None, recomputed: float) -> None:
@@ -71,7 +102,8 @@ def check_objective(v: Verification, claimed: float | None, recomputed: float) -
 
 
 def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: float) -> None:
-    """Dual feasibility and the duality gap of an LP (weak duality made tight).
+    """Dual feasibility and the duality gap of an LP or convex QP (weak duality made tight; for a QP
+    the Wolfe dual at the returned point, whose gap is complementarity).
 
     The duals are used as the solver gives them. A dual that prices an infinite bound (a positive
     row dual on a row without lower bound, say) is dual infeasibility: its size is judged, and it is
@@ -79,13 +111,14 @@ def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: fl
     up the two objectives, as HiGHS and PDLP judge theirs.
     """
     s = form.sense.sign
+    g = form.objective_gradient(sol.x)  # c, or c + Qx for a QP (whose dual is Wolfe's)
     y = s * sol.row_duals  # duals of the equivalent minimisation
-    z = s * (sol.reduced_costs if sol.reduced_costs is not None else form.c - form.A.T @ sol.row_duals)
+    z = s * (sol.reduced_costs if sol.reduced_costs is not None else g - form.A.T @ sol.row_duals)
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(z))):
         v.problems.append("the duals have non-finite entries")
         return
-    scale = 1.0 + np.abs(form.c).max(initial=0.0)
-    stationarity = np.abs(s * form.c - form.A.T @ y - z).max(initial=0.0) / scale
+    scale = 1.0 + np.abs(g).max(initial=0.0)
+    stationarity = np.abs(s * g - form.A.T @ y - z).max(initial=0.0) / scale
     # A positive dual prices the lower bound, a negative one the upper bound.
     row_bound = np.where(y > 0, form.row_lower, np.where(y < 0, form.row_upper, 0.0))
     col_bound = np.where(z > 0, form.col_lower, np.where(z < 0, form.col_upper, 0.0))
@@ -96,9 +129,10 @@ def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: fl
         v.problems.append(f"the duals are infeasible by {v.max_dual_violation:.3g}")
         return
     terms = np.concatenate([y[finite_rows] * row_bound[finite_rows], z[finite_cols] * col_bound[finite_cols]])
-    dual = float(terms.sum())
+    curvature = 0.0 if form.Q is None else 0.5 * float(sol.x @ (form.Q @ sol.x))
+    dual = float(terms.sum()) - s * curvature
     v.dual_objective = s * dual + form.offset
-    size = 1.0 + max(abs(primal), abs(v.dual_objective), float(np.abs(terms).max(initial=0.0)))
+    size = 1.0 + max(abs(primal), abs(v.dual_objective), float(np.abs(terms).max(initial=0.0)), abs(curvature))
     v.duality_gap = abs(primal - v.dual_objective) / size
     if not v.duality_gap <= OPTIMALITY_TOLERANCE:
         v.problems.append(

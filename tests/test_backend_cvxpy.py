@@ -174,8 +174,9 @@ def test_infeasible_or_unbounded_is_decided_by_the_core(monkeypatch: pytest.Monk
     x = m.var(2, lb=0)
     m.add(x[0] - x[1] <= 1)
     m.maximize(x.sum())
-    assert m.solve("cvxpy:highs").status is Status.UNBOUNDED
-    assert calls == [True, False]
+    sol = m.solve("cvxpy:highs")
+    assert sol.status is Status.UNBOUNDED and sol.certified
+    assert calls == [True, False, True]  # the model, the feasibility problem, the certificate's ray LP
 
 
 @pytest.mark.parametrize("sub", [s for s in ("highs", "scip") if s in SUBS])

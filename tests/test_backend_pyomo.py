@@ -202,8 +202,11 @@ def test_infeasible_or_unbounded_is_decided_by_the_core(sub: str, monkeypatch: p
     x = m.var(2, lb=0)
     m.add(x[0] - x[1] <= 1)
     m.maximize(x.sum())
-    assert m.solve(f"pyomo:{sub}").status is Status.UNBOUNDED
-    assert len(runs) == 2 and runs[1] is om.Termination.OPTIMAL  # the feasibility problem
+    sol = m.solve(f"pyomo:{sub}")
+    assert sol.status is Status.UNBOUNDED and sol.certified
+    # the feasibility problem, then the ray LP of the certificate (the solver gave no ray)
+    assert len(runs) == 3 and runs[1] is om.Termination.OPTIMAL
+    assert sol.certificate.kind == "primal_ray" and "ray LP" in sol.certificate.source
 
 
 def _knapsack(n: int = 60, rows: int = 5, seed: int = 0) -> om.Model:

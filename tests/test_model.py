@@ -76,8 +76,10 @@ def test_broadcasting_scalars_and_slices():
     assert s.shape == (2,)
     np.testing.assert_allclose(dense(s, 9)[0][:, :3], [[0, 1, 0], [0, 0, 1]])
     np.testing.assert_allclose(dense((x * [1, 2, 3]).sum(), 9)[0][0, :3], [1, 2, 3])
-    with pytest.raises(ModelError, match="not linear"):
-        x * x
+    with pytest.raises(ModelError, match="degree above 2"):
+        x * x * x
+    with pytest.raises(ModelError, match="quadratic constraints"):
+        m.add(x * x <= 1)
     with pytest.raises(ModelError, match="do not broadcast"):
         x + m.var(4)
     with pytest.raises(TypeError, match="between"):

@@ -14,8 +14,9 @@ def test_tutorial_script_runs(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     text = md.read_text()
-    for heading in ("Maximum likelihood", "Shortest path", "Minimum spanning tree", "Tick 1", "GAN"):
+    for heading in ("Maximum likelihood", "Shortest path", "Minimum spanning tree", "Tick 1", "GAN", "Beyond linear"):
         assert heading in text
+    assert "objective 275" in text and "give 0 >= 1" in text and "indicator to big-M" in text
     assert '"certified": true' in text and "generated lazily" in text
     for png in ("bench-shortest-path.png", "seriation.png", "gan-ring8.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"

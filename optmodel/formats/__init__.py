@@ -1,4 +1,4 @@
-"""Model files: MPS (fixed and free) and CPLEX LP, plain or gzipped.
+"""Model files: MPS (fixed and free; ``.qps`` for QPs) and CPLEX LP, plain or gzipped.
 
 ``read_model_file`` and ``write_model_file`` pick the format from the file name.
 """
@@ -15,7 +15,7 @@ from optmodel.formats.mps import read_mps, write_mps
 
 __all__ = ["read_lp", "read_model_file", "read_mps", "write_lp", "write_model_file", "write_mps"]
 
-_SUPPORTED = ".mps, .mps.gz, .lp, .lp.gz"
+_SUPPORTED = ".mps, .mps.gz, .lp, .lp.gz, .qps, .qps.gz"
 _READERS: dict[str, Callable[[Path], CanonicalForm]] = {"mps": read_mps, "lp": read_lp}
 _WRITERS: dict[str, Callable[[CanonicalForm, Path], None]] = {"mps": write_mps, "lp": write_lp}
 
@@ -27,6 +27,8 @@ def _format_of(path: Path) -> str:
     for fmt in ("mps", "lp"):
         if name.endswith("." + fmt):
             return fmt
+    if name.endswith(".qps"):  # the Maros-Meszaros QP files: MPS with QUADOBJ
+        return "mps"
     raise InputError(f"unknown model file extension; supported: {_SUPPORTED}", path=path)
 
 

@@ -2,8 +2,17 @@
 
 Sections: ``Minimize``/``Maximize`` (also min, max, minimum, maximum, minimise, maximise),
 ``Subject To`` (also st, s.t., such that), ``Bounds``, ``General``/``Generals``/``Gen``/
-``Integers``, ``Binary``/``Binaries``/``Bin``, ``End``. Keywords are case-insensitive and start
-a line; ``\\`` starts a comment. Choices where readers differ:
+``Integers``, ``Binary``/``Binaries``/``Bin``, ``Semi-continuous``/``Semis``/``Semi``, ``SOS``,
+``End``. Keywords are case-insensitive and start a line; ``\\`` starts a comment.
+
+* a quadratic objective is ``obj: 3 x + [ 2 x ^ 2 + 2 x * y ] / 2``: with ``/ 2`` the bracket is
+  ``½ xᵀQx``, without it the bracket is its terms as written (as CPLEX and HiGHS read it);
+  brackets elsewhere (quadratic constraints) are refused;
+* ``name: b = 1 -> x + y <= 3`` is an indicator constraint (``b`` binary; ``= 0`` too);
+* a column in Semi-continuous is 0 or between its bounds (Bounds); with Generals, semi-integer;
+* ``SOS`` lines are ``name: S1:: x1:1 x2:2`` (or ``S2::``), the numbers being weights.
+
+Choices where readers differ:
 
 * columns are numbered in order of first appearance (the writer lists every column in the
   objective, zero costs included, so the order survives a round trip);
@@ -27,12 +36,15 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.canonical import CanonicalForm, Names, Sense
+from optmodel.canonical import CanonicalForm, Indicators, Names, Sense
 from optmodel.errors import InputError, ModelError
 from optmodel.formats.mps import (
     INFINITY_THRESHOLD,
+    SosMembers,
     _write_lines,
+    check_indicator_binaries,
     format_number,
+    make_sos,
     model_name_from_path,
     open_text,
     unique_names,
@@ -42,8 +54,10 @@ from optmodel.formats.mps import (
 # Constraints" is not taken for "General".
 _SECTION = re.compile(
     r"""(?:
-    (?P<unsupported>semi-continuous|semis?|sos[12]?|lazy\s+constraints|user\s+cuts
+    (?P<unsupported>sos[12]|lazy\s+constraints|user\s+cuts
                     |general\s+constraints|genconstrs|pwlobj)
+  | (?P<semis>semi-continuous|semis?)
+  | (?P<sos>sos)
   | (?P<objective>minimi[sz]e|minimum|min|maximi[sz]e|maximum|max)
   | (?P<constraints>subject\s+to|such\s+that|s\.t\.|st\.?)
   | (?P<bounds>bounds?)
@@ -61,6 +75,10 @@ _TOKEN = re.compile(
   | (?P<sign>[+-])
   | (?P<colon>:)
   | (?P<star>\*)
+  | (?P<lbr>\[)
+  | (?P<rbr>\])
+  | (?P<caret>\^)
+  | (?P<slash>/)
   | (?P<name>[^\s+\-*^<>=:\\\[\]0-9][^\s+\-*^<>=:\\]*)
   | (?P<other>\S)
 )""",
@@ -106,6 +124,11 @@ class _LpReader:
         self.upper: dict[int, float] = {}
         self.integer: set[int] = set()
         self.binary: set[int] = set()
+        self.semi: set[int] = set()
+        self.quad: list[tuple[int, int, float]] = []  # objective terms v * x_i * x_j
+        self.sos_sets: list[tuple[int, str, int, SosMembers]] = []
+        # indicator rows: name, binary column, active value, {col: coef}, lower, upper, line
+        self.ind: list[tuple[str, int, int, dict[int, float], float, float, int]] = []
         self.last_line = 0
 
     def error(self, message: str, line: int | None) -> InputError:
@@ -155,9 +178,11 @@ class _LpReader:
                 raise self.error("the file must start with Minimize or Maximize", lineno)
             kind, start, toks = sections[-1]
             if kind == "unsupported":
-                # HiGHS writes an empty "semi" section into every LP file: only content fails
-                raise self.error(f"section {section_word!r} is not supported (semi-continuous "
-                                 "variables, SOS and other special sections)", start)
+                raise self.error(f"section {section_word!r} is not supported (lazy constraints, "
+                                 "user cuts, general constraints and other special sections)", start)
+            if kind == "sos":
+                toks.append(_Tok("raw", line, lineno))  # "name: S1:: x:1 y:2" has its own grammar
+                continue
             if kind in ("objective", "constraints"):
                 m = _LABEL.match(line)
                 if m:
@@ -166,11 +191,7 @@ class _LpReader:
             for m in _TOKEN.finditer(line):
                 kind = m.lastgroup
                 if kind == "other":
-                    ch = m.group(kind)
-                    what = "quadratic terms are" if ch in "[]^" else f"character {ch!r} is"
-                    raise self.error(f"{what} not supported here", lineno)
-                if kind == "arrow":
-                    raise self.error("indicator constraints are not supported", lineno)
+                    raise self.error(f"character {m.group(kind)!r} is not supported here", lineno)
                 if kind == "colon":
                     raise self.error("unexpected ':' (a name and its colon start a line)", lineno)
                 toks.append(_Tok(kind, m.group(kind), lineno))
@@ -211,12 +232,14 @@ class _LpReader:
             v = math.copysign(math.inf, v)
         return i + 1, v
 
-    def expression(self, toks: list[_Tok], i: int, open_end: bool = False
+    def expression(self, toks: list[_Tok], i: int, open_end: bool = False,
+                   quad: list[tuple[int, int, float]] | None = None
                    ) -> tuple[int, dict[int, float], float]:
         """Linear terms up to a comparison operator or the end: (next index, {col: coef}, const).
 
         With ``open_end`` (after ``lo <=``, where no operator has to follow) a term without a
-        sign in front ends the expression instead of being an error.
+        sign in front ends the expression instead of being an error. ``[ ... ]`` blocks of
+        quadratic terms go to ``quad`` (the objective's); elsewhere they are an error.
         """
         coefs: dict[int, float] = {}
         const = 0.0
@@ -236,6 +259,12 @@ class _LpReader:
                 sign = -sign if t.text == "-" else sign
                 i += 1
                 t = self.tok(toks, i, "a term")
+            if t.kind == "lbr":
+                if quad is None:
+                    raise self.error("quadratic terms ([ ... ]) are supported in the objective "
+                                     "only, not in constraints", t.line)
+                i = self.quadratic(toks, i, sign, quad)
+                continue
             coef = 1.0
             have_coef = False
             if t.kind == "num":
@@ -259,13 +288,78 @@ class _LpReader:
                 raise self.error(f"expected a term, found {what!r}", (t or toks[i - 1]).line)
         return i, coefs, const
 
+    def quadratic(self, toks: list[_Tok], i: int, sign: float,
+                  quad: list[tuple[int, int, float]]) -> int:
+        """``[ 2 x ^ 2 + 3 x * y ] [/ 2]`` from ``toks[i] == '['``; returns the next index."""
+        line = toks[i].line
+        i += 1
+        terms: list[tuple[int, int, float]] = []
+        while True:
+            t = self.tok(toks, i, "']' to close the quadratic terms")
+            if t.kind == "rbr":
+                i += 1
+                break
+            if terms and t.kind != "sign":
+                raise self.error(f"expected + or - before {t.text!r} in the quadratic terms", t.line)
+            s = 1.0
+            while t.kind == "sign":
+                s = -s if t.text == "-" else s
+                i += 1
+                t = self.tok(toks, i, "a quadratic term")
+            coef = 1.0
+            if t.kind == "num":
+                coef = float(t.text)
+                i += 1
+                t = self.tok(toks, i, "a variable")
+                if t.kind == "star":
+                    i += 1
+                    t = self.tok(toks, i, "a variable")
+            a = self.quad_var(toks, i)
+            t = self.tok(toks, i + 1, "'^ 2' or '* variable'")
+            if t.kind == "caret":
+                p = self.tok(toks, i + 2, "2 after '^'")
+                if p.kind != "num" or float(p.text) != 2:
+                    raise self.error(f"only squares (^ 2) are supported, found ^ {p.text}", p.line)
+                b = a
+            elif t.kind == "star":
+                b = self.quad_var(toks, i + 2)
+            else:
+                raise self.error(f"expected '^ 2' or '* variable' after {toks[i].text!r} in the "
+                                 f"quadratic terms, found {t.text!r}", t.line)
+            i += 3
+            terms.append((a, b, s * coef))
+        scale = 1.0
+        if i < len(toks) and toks[i].kind == "slash":
+            t = self.tok(toks, i + 1, "2 after '/'")
+            if t.kind != "num" or float(t.text) != 2:
+                raise self.error(f"expected '/ 2' after the quadratic terms, found / {t.text}", t.line)
+            scale = 0.5
+            i += 2
+        if not terms:
+            raise self.error("empty quadratic terms '[ ]'", line)
+        quad.extend((a, b, sign * scale * v) for a, b, v in terms)
+        return i
+
+    def quad_var(self, toks: list[_Tok], i: int) -> int:
+        t = self.tok(toks, i, "a variable")
+        end = t.text.find("]") if t.kind == "name" else -1
+        if end > 0 and "[" not in t.text[:end]:
+            # "y]/2": the name pattern allows ']' and '/' inside names such as x[0]
+            rest = [_Tok(m.lastgroup, m.group(m.lastgroup), t.line)
+                    for m in _TOKEN.finditer(t.text[end:])]
+            toks[i:i + 1] = [_Tok("name", t.text[:end], t.line), *rest]
+            t = toks[i]
+        if t.kind != "name":
+            raise self.error(f"expected a variable in the quadratic terms, found {t.text!r}", t.line)
+        return self.col(t.text)
+
     # -- sections -------------------------------------------------------------------------------
 
     def parse_objective(self, toks: list[_Tok], start: int) -> None:
         i = 0
         if toks and toks[0].kind == "label":
             i = 1
-        i, coefs, const = self.expression(toks, i)
+        i, coefs, const = self.expression(toks, i, quad=self.quad)
         if i < len(toks):
             raise self.error(f"unexpected {toks[i].text!r} in the objective", toks[i].line)
         for j, v in coefs.items():
@@ -286,6 +380,21 @@ class _LpReader:
             if toks[i].kind == "op" and name is None:
                 t = toks[min(i, n - 1)]
                 raise self.error(f"unexpected {t.text!r} at the start of a constraint", t.line)
+            indicator = None
+            if (i + 3 < n and toks[i].kind == "name" and toks[i + 1].text == "="
+                    and toks[i + 2].kind == "num" and toks[i + 3].kind == "arrow"):
+                # "b = 1 -> row": the row holds where the binary b is 1
+                if toks[i + 3].text != "->":
+                    raise self.error("'<->' (if and only if) is not supported; an indicator "
+                                     "constraint is 'b = 1 -> row'", line)
+                if float(toks[i + 2].text) not in (0.0, 1.0):
+                    raise self.error("an indicator is active when its binary is 0 or 1, not "
+                                     f"{toks[i + 2].text}", line)
+                indicator = (self.col(toks[i].text), int(float(toks[i + 2].text)))
+                i += 4
+                if i >= n:
+                    raise self.error(f"indicator constraint {name or ''} has no row after '->'",
+                                     line)
             lo, up = -math.inf, math.inf
             # "lo <= expr [<= hi]": a constant and an operator before the expression
             k = i
@@ -308,7 +417,18 @@ class _LpReader:
                 i, v = self.value(toks, i + 1, "a number on the right-hand side")
                 lo, up = _apply(op, v, lo, up, flipped=False)
             lo, up = lo - const, up - const
-            self.add_row(name, coefs, lo, up, line)
+            if indicator is None:
+                self.add_row(name, coefs, lo, up, line)
+            else:
+                k = len(self.ind)
+                if name is None:
+                    name = f"ind{k + 1}"
+                    while name in self.row_index:
+                        name += "_"
+                elif name in self.row_index:
+                    raise self.error(f"duplicate constraint name {name!r}", line)
+                self.row_index[name] = -1 - k  # taken (indicator rows are not ordinary rows)
+                self.ind.append((name, indicator[0], indicator[1], coefs, lo, up, line))
 
     def add_row(self, name: str | None, coefs: dict[int, float], lo: float, up: float,
                 line: int) -> None:
@@ -378,6 +498,49 @@ class _LpReader:
                 raise self.error(f"expected a variable name, found {t.text!r}", t.line)
             self.integer.add(self.col(t.text))
 
+    def parse_semis(self, toks: list[_Tok], start: int) -> None:
+        for t in toks:
+            if t.kind != "name":
+                raise self.error(f"expected a variable name, found {t.text!r}", t.line)
+            self.semi.add(self.col(t.text))
+
+    def parse_sos(self, toks: list[_Tok], start: int) -> None:
+        """``[name:] S1:: x:1 y:2 ...`` sets, over one or more lines."""
+        words = [(w, t.line) for t in toks for w in re.findall(r"::|:|[^\s:]+", t.text)]
+        n = len(words)
+
+        def header(i: int) -> int:
+            """How many words a set header at ``i`` takes (0: none there)."""
+            def kind_at(k: int) -> bool:
+                return k + 1 < n and words[k][0].upper() in ("S1", "S2") and words[k + 1][0] == "::"
+            if kind_at(i):
+                return 2
+            return 4 if i + 1 < n and words[i + 1][0] == ":" and kind_at(i + 2) else 0
+
+        i = 0
+        while i < n:
+            h = header(i)
+            if not h:
+                raise self.error(f"expected 'name: S1::' or 'S2::' to start a set, found "
+                                 f"{words[i][0]!r}", words[i][1])
+            name = words[i][0] if h == 4 else f"sos{len(self.sos_sets)}"
+            kind, line = int(words[i + h - 2][0][1]), words[i][1]
+            i += h
+            members: SosMembers = []
+            while i < n and not header(i):
+                if not (i + 2 < n and words[i + 1][0] == ":" and words[i][0] not in (":", "::")):
+                    raise self.error(f"expected 'variable:weight' in SOS {name!r}, found "
+                                     f"{words[i][0]!r}", words[i][1])
+                try:
+                    weight = float(words[i + 2][0])
+                except ValueError:
+                    raise self.error(f"bad SOS weight {words[i + 2][0]!r}", words[i][1]) from None
+                if math.isnan(weight):
+                    raise self.error(f"bad SOS weight {words[i + 2][0]!r}", words[i][1])
+                members.append((self.col(words[i][0]), weight, words[i][1]))
+                i += 3
+            self.sos_sets.append((kind, name, line, members))
+
     def parse_binaries(self, toks: list[_Tok], start: int) -> None:
         for t in toks:
             if t.kind != "name":
@@ -410,6 +573,17 @@ class _LpReader:
         A.sum_duplicates()
         A.eliminate_zeros()
         A.sort_indices()
+        Q = None
+        if self.quad:
+            a, b, v = (np.asarray(t) for t in zip(*self.quad))
+            M = sp.coo_array((v.astype(np.float64), (a.astype(np.int64), b.astype(np.int64))),
+                             shape=(n, n))
+            Q = sp.csr_array(M + M.T)  # v x_a x_b is ½ xᵀQx with Q[a, b] = Q[b, a] = v
+            Q.sum_duplicates()
+            Q.eliminate_zeros()
+            Q.sort_indices()
+        semicontinuous = np.zeros(n, dtype=bool)
+        semicontinuous[list(self.semi)] = True
         return CanonicalForm(
             sense=self.sense or Sense.MINIMIZE,
             c=c,
@@ -423,7 +597,33 @@ class _LpReader:
             col_names=Names.from_list(self.col_names),
             row_names=Names.from_list(self.row_names),
             name=self.name or model_name_from_path(self.path),
+            Q=Q,
+            semicontinuous=semicontinuous,
+            sos=make_sos(self.sos_sets, self.error),
+            indicators=self.indicators(n, integrality, lower, upper),
         )
+
+    def indicators(self, n: int, integrality: np.ndarray, lower: np.ndarray, upper: np.ndarray
+                   ) -> Indicators | None:
+        if not self.ind:
+            return None
+        names, binary, active, coefs, lo, up, lines = zip(*self.ind)
+        b = np.asarray(binary, dtype=np.int64)
+        bad = np.flatnonzero(~(integrality[b] & (lower[b] >= 0) & (upper[b] <= 1)))
+        if bad.size:
+            k = int(bad[0])
+            raise self.error(f"indicator variable {self.col_names[b[k]]!r} is not binary (list it "
+                             "under Binaries)", lines[k])
+        rows = np.repeat(np.arange(len(coefs)), [len(d) for d in coefs])
+        cols = np.fromiter((j for d in coefs for j in d), dtype=np.int64, count=rows.size)
+        vals = np.fromiter((v for d in coefs for v in d.values()), dtype=np.float64, count=rows.size)
+        A = sp.csr_array((vals, (rows, cols)), shape=(len(coefs), n))
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        A.sort_indices()
+        return Indicators(binary=b, active=np.asarray(active, dtype=np.int64), A=A,
+                          lower=np.asarray(lo, dtype=np.float64), upper=np.asarray(up, dtype=np.float64),
+                          names=Names.from_list(list(names)))
 
 
 def _apply(op: str, v: float, lo: float, up: float, flipped: bool) -> tuple[float, float]:
@@ -504,15 +704,29 @@ def write_lp(form: CanonicalForm, path: str | Path) -> None:
 
     Every column appears in the objective (zero costs too) so column order is kept. A ranged
     row (finite ``lo < hi``) becomes two rows ``<name>_lo: expr >= lo`` and
-    ``<name>_hi: expr <= hi`` because CPLEX LP has no ranged rows.
+    ``<name>_hi: expr <= hi`` because CPLEX LP has no ranged rows (indicator rows too, each
+    half with the same indicator). Q is written as ``[ ... ] / 2``.
     """
     path = Path(path)
+    check_indicator_binaries(form)
     m, n = form.num_rows, form.num_cols
     cols = _lp_names(list(form.col_names) if len(form.col_names) == n
                      else [f"x{j}" for j in range(n)], "x")
     rows = list(form.row_names) if len(form.row_names) == m else [f"c{i + 1}" for i in range(m)]
     lo = np.asarray(form.row_lower, dtype=np.float64)
     up = np.asarray(form.row_upper, dtype=np.float64)
+    A = form.A.tocsr()
+    ind = form.indicators
+    if ind is not None:
+        # indicator rows follow the ordinary ones, each with "b = 1 ->" in front
+        k = ind.count
+        rows += list(ind.names) if len(ind.names) == k else [f"ind{i + 1}" for i in range(k)]
+        lo = np.concatenate([lo, np.asarray(ind.lower, dtype=np.float64)])
+        up = np.concatenate([up, np.asarray(ind.upper, dtype=np.float64)])
+        A = sp.vstack([sp.csr_array(A), sp.csr_array(ind.A)], format="csr")
+        binary = np.asarray(ind.binary).tolist()
+        active = np.asarray(ind.active).tolist()
+        m += k
     ranged = (lo != up) & np.isfinite(lo) & np.isfinite(up)
     # name both halves of a ranged row before making names valid, so clashes get resolved
     row_entries: list[tuple[int, str]] = []
@@ -535,13 +749,23 @@ def write_lp(form: CanonicalForm, path: str | Path) -> None:
     out.append("Maximize" if form.sense is Sense.MAXIMIZE else "Minimize")
     c = np.asarray(form.c, dtype=np.float64).tolist()
     parts = _terms(enumerate(c), cols)
+    if form.Q is not None:
+        # ½ xᵀQx = [ Σ Q_ii x_i^2 + Σ_{i<j} 2 Q_ij x_i x_j ] / 2 (doubling and halving are
+        # exact); "x ^2" as CPLEX writes it, since SCIP misreads "x ^ 2"
+        tri = sp.coo_array(sp.triu(form.Q, format="coo"))
+        keep = tri.data != 0
+        r, q, v = tri.row[keep], tri.col[keep], tri.data[keep]
+        order = np.lexsort((q, r))
+        r, q, v = r[order].tolist(), q[order].tolist(), np.where(r == q, v, 2 * v)[order].tolist()
+        labels = [f"{cols[a]} ^2" if a == b else f"{cols[a]} * {cols[b]}" for a, b in zip(r, q)]
+        parts += ["+ [", *_terms(zip(range(len(v)), v), labels), "] / 2"]
     if form.offset != 0 or not parts:
+        # the constant goes last: SCIP refuses one before a quadratic bracket
         sign = "-" if form.offset < 0 else "+"
         parts.append(f"{sign} {format_number(abs(form.offset))}")
     out += _wrap(f" {obj}:", parts)
 
     out.append("Subject To")
-    A = form.A.tocsr()
     A.sort_indices()
     indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
     for (i, part), rname in zip(row_entries, row_out):
@@ -562,7 +786,10 @@ def write_lp(form: CanonicalForm, path: str | Path) -> None:
             rhs = f">= {_lp_value(li)}"
         else:
             raise ModelError(f"row {rows[i]!r} has bounds [{li}, {ui}], which LP cannot hold")
-        out += _wrap(f" {rname}:", [*terms, rhs])
+        head = f" {rname}:"
+        if i >= form.num_rows:
+            head += f" {cols[binary[i - form.num_rows]]} = {active[i - form.num_rows]} ->"
+        out += _wrap(head, [*terms, rhs])
 
     integ = np.asarray(form.integrality, dtype=bool)
     bounds = []
@@ -586,5 +813,17 @@ def write_lp(form: CanonicalForm, path: str | Path) -> None:
     if ints:
         out.append("Generals")
         out += _wrap("", ints)
+    if form.semicontinuous is not None:
+        out.append("Semi-continuous")
+        out += _wrap("", [cols[j] for j in np.flatnonzero(form.semicontinuous)])
+    if form.sos:
+        out.append("SOS")
+        # a set's name only ever stands before its colon, so keywords are fine here
+        names = unique_names([s.name or f"sos{k}" for k, s in enumerate(form.sos)], _LP_NAME,
+                             _lp_fix, "sos")[0]
+        for s, sname in zip(form.sos, names):
+            members = [f"{cols[j]}:{format_number(w)}" for j, w in
+                       zip(np.asarray(s.columns).tolist(), np.asarray(s.weights).tolist())]
+            out += _wrap(f" {sname}: S{int(s.kind)}::", members)
     out.append("End")
     _write_lines(path, out)

@@ -11,6 +11,21 @@ thing here as in ``highspy.Highs().readModel``:
 * a repeated (row, column) entry or objective entry keeps the first value, with a warning;
 * numbers with ``|value| >= 1e20`` in RHS, RANGES and BOUNDS mean infinity.
 
+Sections after BOUNDS (written in this order, the one SCIP requires):
+
+* ``SOS``: `` S1 [SOS] [name [priority]]`` (or ``S2``) starts a set and ``column weight`` lines
+  list its members (``set column weight`` too, as in HiGHS's ``SETS``); weights left out are
+  1, 2, ...; priorities are ignored. The writer uses `` S1 name`` (CPLEX, SCIP, HiGHS).
+* ``QUADOBJ`` gives one triangle of Q (an entry for (i, j) sets Q[i, j] and Q[j, i]), ``QMATRIX``
+  the whole symmetric matrix, and ``QSECTION obj`` is read like QUADOBJ (as HiGHS, SIF and SAS
+  read it); the objective is ``c @ x + ½ xᵀQx``; repeated entries are added, as in HiGHS.
+* ``INDICATORS``: `` IF row binary [1|0]`` makes ``row`` (with its entries, right-hand side and
+  range) hold only where the binary column takes that value; it leaves the ordinary rows.
+* ``SC`` bounds make a column semicontinuous (0 or between its bounds) with the value as its
+  upper bound and the lower bound from ``LO`` (default 0, as in HiGHS; SCIP reads 0 as 1); on
+  an integer (MARKER) column it is semi-integer (CPLEX, SCIP; HiGHS drops the integrality), as
+  with ``SI``.
+
 One deliberate difference from HiGHS 1.16: ``UP`` with a negative value on a column whose
 lower bound was never set makes the lower bound ``-inf`` (the classical MPS rule that CPLEX
 and Gurobi apply; HiGHS leaves the lower bound at 0, an empty domain).
@@ -34,21 +49,18 @@ from typing import IO
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.canonical import CanonicalForm, Names, Sense
+from optmodel.canonical import SOS, CanonicalForm, Indicators, Names, Sense
 from optmodel.errors import InputError, ModelError
 
 # Bounds and right-hand sides at or beyond this magnitude are infinite (HiGHS's infinite_bound).
 INFINITY_THRESHOLD = 1e20
 
 _SECTIONS = ("ROWS", "COLUMNS", "RHS", "RANGES", "BOUNDS")
+# sections after COLUMNS that name columns: the quadratic objective, SOS sets, indicators
+_LATER = ("QUADOBJ", "QMATRIX", "QSECTION", "SOS", "SETS", "INDICATORS")
 _UNSUPPORTED = {
-    "QUADOBJ": "quadratic objectives",
-    "QMATRIX": "quadratic objectives",
-    "QSECTION": "quadratic objectives",
     "QCMATRIX": "quadratic constraints",
     "CSECTION": "conic constraints",
-    "SOS": "special ordered sets",
-    "INDICATORS": "indicator constraints",
     "LAZYCONS": "lazy constraints",
     "USERCUTS": "user cuts",
     "GENCONS": "general constraints",
@@ -63,7 +75,7 @@ _SENSES = {
     "MINIMIZE": Sense.MINIMIZE,
     "MINIMISE": Sense.MINIMIZE,
 }
-_VALUE_BOUNDS = frozenset({"UP", "LO", "FX", "LI", "UI"})
+_VALUE_BOUNDS = frozenset({"UP", "LO", "FX", "LI", "UI", "SC", "SI"})
 _FLAG_BOUNDS = frozenset({"FR", "MI", "PL", "BV"})
 _OBJ = -1  # row index of the objective row
 _DROPPED = -2  # row index of an extra N row (its entries are ignored)
@@ -110,7 +122,7 @@ def format_number(v: float) -> str:
 
 def model_name_from_path(path: Path) -> str:
     name = path.name
-    for ext in (".gz", ".mps", ".lp"):
+    for ext in (".gz", ".mps", ".qps", ".lp"):
         if name.lower().endswith(ext):
             name = name[: -len(ext)]
     return name or "model"
@@ -214,6 +226,16 @@ class _MpsReader:
         self.integrality: np.ndarray | None = None
         self.bound_seen: np.ndarray | None = None
         self.lower_set: np.ndarray | None = None
+        self.semicont: np.ndarray | None = None
+        # quadratic objective entries (column, column, value, line) and whether they are a triangle
+        self.q_kind: str | None = None
+        self.q_ignore = False
+        self.q_entries: list[tuple[int, int, float, int]] = []
+        # SOS sets: (kind, name, header line, [(column, weight or None, line)])
+        self.sos_sets: list[tuple[int, str, int, list[tuple[int, float | None, int]]]] = []
+        # indicator rows: (row, binary column, active value, line)
+        self.ind_rows: list[tuple[int, int, int, int]] = []
+        self.ind_seen: set[int] = set()
 
     def error(self, message: str, line: int | None) -> InputError:
         return InputError(message, path=self.path, line=line)
@@ -267,6 +289,8 @@ class _MpsReader:
                 self.end_columns()
             self.seen.add(key)
             self.section = key
+        elif key in _LATER:
+            self.later_section(key, toks, lineno)
         elif key == "ENDATA":
             if "ROWS" not in self.seen:
                 raise self.error("no ROWS section before ENDATA", lineno)
@@ -275,6 +299,33 @@ class _MpsReader:
             raise self.error(f"section {key} is not supported ({_UNSUPPORTED[key]})", lineno)
         else:
             raise self.error(f"unknown section {toks[0]!r}", lineno)
+
+    def later_section(self, key: str, toks: list[str], lineno: int) -> None:
+        """QUADOBJ, QMATRIX, QSECTION, SOS, SETS or INDICATORS: after COLUMNS, once each."""
+        if "COLUMNS" not in self.seen:
+            raise self.error(f"section {key} before COLUMNS", lineno)
+        self.end_columns()
+        section = key
+        if key in ("QUADOBJ", "QMATRIX", "QSECTION"):
+            section = "Q"
+            self.q_ignore = False
+            if key == "QSECTION" and len(toks) > 1:
+                r = self.row_index.get(toks[1])
+                if r is None:
+                    raise self.error(f"QSECTION for unknown row {toks[1]!r}", lineno)
+                if r >= 0:
+                    raise self.error(f"QSECTION for row {toks[1]!r}: quadratic constraints are "
+                                     "not supported", lineno)
+                self.q_ignore = r == _DROPPED  # an extra free row, dropped like its entries
+            if not self.q_ignore:
+                if self.q_kind is not None:
+                    raise self.error(f"section {key} after {self.q_kind}: give the quadratic "
+                                     "objective once", lineno)
+                self.q_kind = key
+        elif key in self.seen or (key in ("SOS", "SETS") and {"SOS", "SETS"} & self.seen):
+            raise self.error(f"section {key} appears twice", lineno)
+        self.seen.add(key)
+        self.section = section
 
     def set_sense(self, word: str, lineno: int) -> None:
         sense = _SENSES.get(word.upper())
@@ -408,6 +459,7 @@ class _MpsReader:
         self.integrality = np.array(self.col_int, dtype=bool)
         self.bound_seen = np.zeros(n, dtype=bool)
         self.lower_set = np.zeros(n, dtype=bool)
+        self.semicont = np.zeros(n, dtype=bool)
 
     def row_value_pairs(self, line: str, lineno: int) -> list[tuple[int, float]]:
         """RHS and RANGES lines: ``[set] row value [row value]``."""
@@ -443,8 +495,6 @@ class _MpsReader:
     def data_BOUNDS(self, line: str, lineno: int) -> None:
         toks = line.split()
         kind = toks[0].upper()
-        if kind == "SC":
-            raise self.error("semi-continuous bounds (SC) are not supported", lineno)
         if kind not in _VALUE_BOUNDS and kind not in _FLAG_BOUNDS:
             raise self.error(f"unknown bound type {toks[0]!r}", lineno)
 
@@ -495,12 +545,132 @@ class _MpsReader:
             up[j] = np.inf
         elif kind == "BV":
             lo[j], up[j] = 0.0, 1.0
+        elif kind in ("SC", "SI"):
+            up[j] = v  # semicontinuous: 0 or in [lower, v]; no free-below rule here
+            self.semicont[j] = True
         if kind in ("LO", "LI", "FX", "FR", "MI", "BV"):
             self.lower_set[j] = True
-        if kind in ("LI", "UI", "BV"):
+        if kind in ("LI", "UI", "BV", "SI"):
             self.integrality[j] = True
 
+    def col_of(self, name: str) -> int:
+        j = self.col_index.get(name)
+        if j is None:
+            raise _Bad(f"unknown column {name!r}")
+        return j
+
+    def data_Q(self, line: str, lineno: int) -> None:
+        """``column column value [column value]``: entries of Q (the first column repeats)."""
+
+        def parse(toks, fixed=False):
+            if fixed:
+                toks = toks[1:4] if not toks[4] and not toks[5] else toks[1:6]
+            if len(toks) not in (3, 5) or not all(toks):
+                raise _Bad("expected two column names and a value (and another column and value)")
+            j = self.col_of(toks[0])
+            out = [(j, self.col_of(toks[1]), _number(toks[2]))]
+            if len(toks) == 5:
+                out.append((j, self.col_of(toks[3]), _number(toks[4])))
+            return out
+
+        entries = self.both_ways(parse, line, lineno)
+        if not self.q_ignore:
+            self.q_entries.extend((i, j, v, lineno) for i, j, v in entries)
+
+    def data_SOS(self, line: str, lineno: int) -> None:
+        toks = line.split()
+        head = toks[0]
+        if head in ("S1", "S2"):  # case-sensitive, as in HiGHS and SCIP: "s1" may name a set
+            # " S1 SOS name priority" (Gurobi, CPLEX writers) or " S1 name [priority]" (CPLEX
+            # manual, SCIP, HiGHS); the priority is a branching hint, not part of the model
+            rest = toks[1:]
+            if rest and rest[0].upper() == "SOS":
+                rest = rest[1:]
+            if len(rest) > 2:
+                raise self.error(f"expected {head} [SOS] [set name] [priority], got "
+                                 f"{line.strip()!r}", lineno)
+            if len(rest) == 2:
+                try:
+                    _number(rest[1])
+                except _Bad as exc:
+                    raise self.error(f"SOS priority: {exc}", lineno) from None
+            name = rest[0] if rest else f"sos{len(self.sos_sets)}"
+            self.sos_sets.append((int(head[1]), name, lineno, []))
+            return
+        if not self.sos_sets:
+            raise self.error(f"SOS member {toks[0]!r} before any S1 or S2 line", lineno)
+        _kind, name, _start, members = self.sos_sets[-1]
+        if len(toks) == 3 and toks[0] == name:
+            toks = toks[1:]  # "set column weight" (HiGHS's SETS layout)
+        elif len(toks) == 1 and toks[0] not in self.col_index and ":" in toks[0]:
+            toks = toks[0].rsplit(":", 1)  # "column:weight"
+        if len(toks) not in (1, 2):
+            raise self.error(f"expected a column and its weight in SOS {name!r}, got "
+                             f"{line.strip()!r}", lineno)
+        try:
+            j = self.col_of(toks[0])
+            w = _number(toks[1]) if len(toks) == 2 else None
+        except _Bad as exc:
+            raise self.error(f"SOS {name!r}: {exc}", lineno) from None
+        members.append((j, w, lineno))
+
+    def data_SETS(self, line: str, lineno: int) -> None:
+        self.data_SOS(line, lineno)
+
+    def data_INDICATORS(self, line: str, lineno: int) -> None:
+        toks = line.split()
+        if toks[0].upper() != "IF" or len(toks) not in (3, 4):
+            raise self.error(f"expected IF row binary-column [1 or 0], got {line.strip()!r}", lineno)
+        r = self.row_index.get(toks[1])
+        if r is None:
+            raise self.error(f"unknown row {toks[1]!r}", lineno)
+        if r < 0:
+            raise self.error(f"row {toks[1]!r} is a free (N) row, not a constraint", lineno)
+        j = self.col_index.get(toks[2])
+        if j is None:
+            raise self.error(f"unknown column {toks[2]!r}", lineno)
+        active = toks[3] if len(toks) == 4 else "1"
+        if active not in ("0", "1"):
+            raise self.error(f"an indicator is active when its binary is 0 or 1, not {active!r}",
+                             lineno)
+        if r in self.ind_seen:
+            raise self.error(f"row {toks[1]!r} has a second indicator", lineno)
+        self.ind_seen.add(r)
+        self.ind_rows.append((r, j, int(active), lineno))
+
     # -- assembly -------------------------------------------------------------------------------
+
+    def quadratic(self, n: int) -> sp.csr_array | None:
+        """Q from the entries: a triangle (QUADOBJ, QSECTION) is mirrored, QMATRIX must be symmetric."""
+        if not self.q_entries:
+            return None
+        i, j, v, lines = (np.asarray(a) for a in zip(*self.q_entries))
+        i, j = i.astype(np.int64), j.astype(np.int64)
+        M = sp.coo_array((v.astype(np.float64), (i, j)), shape=(n, n)).tocsr()  # sums repeats
+        if self.q_kind == "QMATRIX":
+            gap = abs(M - M.T)
+            if gap.nnz and gap.max() > 1e-12 * abs(M).max():
+                bad = sp.coo_array(gap > 1e-12 * abs(M).max())
+                hit = np.isin(i * n + j, bad.row.astype(np.int64) * n + bad.col)
+                k = int(np.flatnonzero(hit)[0]) if hit.any() else 0
+                a, b = int(i[k]), int(j[k])
+                raise self.error(
+                    f"QMATRIX is not symmetric: ({self.col_names[a]}, {self.col_names[b]}) is "
+                    f"{M[a, b]:g} but ({self.col_names[b]}, {self.col_names[a]}) is {M[b, a]:g} "
+                    "(QMATRIX lists both triangles; QUADOBJ lists one)", int(lines[k]))
+            Q = (M + M.T) * 0.5
+        else:
+            off = i != j
+            both = np.isin(i[off] * n + j[off], j[off] * n + i[off])
+            if both.any():
+                warnings.warn(f"{self.path}: {self.q_kind} gives both (i, j) and (j, i) for "
+                              f"{int(both.sum()) // 2 or 1} pairs; they were added (as HiGHS "
+                              "does): a QUADOBJ lists one triangle", stacklevel=4)
+            Q = M + M.T - sp.diags_array(M.diagonal())
+        Q = sp.csr_array(Q)
+        Q.eliminate_zeros()
+        Q.sort_indices()
+        return Q
 
     def finish(self) -> CanonicalForm:
         self.end_columns()
@@ -546,21 +716,73 @@ class _MpsReader:
         nz = vals != 0
         A = sp.csr_array((vals[nz], (rows[nz], cols[nz])), shape=(m, n))
         A.sort_indices()
+        row_lower, row_upper = row_lower.astype(np.float64), row_upper.astype(np.float64)
+        row_names: list[str] = self.row_names
+        indicators = None
+        if self.ind_rows:
+            r, b, active, lines = (np.array(a, dtype=np.int64) for a in zip(*self.ind_rows))
+            lo, up, ints = self.lower[b], self.upper[b], self.integrality[b]
+            bad = np.flatnonzero(~(ints & (lo >= 0) & (up <= 1)))
+            if bad.size:
+                k = int(bad[0])
+                raise self.error(f"indicator column {self.col_names[b[k]]!r} is not binary "
+                                 f"(integer in [0, 1]; it is {'integer' if ints[k] else 'continuous'}"
+                                 f" in [{lo[k]:g}, {up[k]:g}])", int(lines[k]))
+            indicators = Indicators(binary=b, active=active, A=sp.csr_array(A[r]),
+                                    lower=row_lower[r], upper=row_upper[r],
+                                    names=Names.from_list([row_names[i] for i in r.tolist()]))
+            keep = np.ones(m, dtype=bool)
+            keep[r] = False
+            A, row_lower, row_upper = sp.csr_array(A[keep]), row_lower[keep], row_upper[keep]
+            row_names = [row_names[i] for i in np.flatnonzero(keep).tolist()]
         name = self.name if self.name else model_name_from_path(self.path)
         return CanonicalForm(
             sense=self.sense,
             c=c,
             offset=float(self.offset),
             A=A,
-            row_lower=row_lower.astype(np.float64),
-            row_upper=row_upper.astype(np.float64),
+            row_lower=row_lower,
+            row_upper=row_upper,
             col_lower=self.lower,
             col_upper=self.upper,
             integrality=self.integrality,
             col_names=Names.from_list(self.col_names),
-            row_names=Names.from_list(self.row_names),
+            row_names=Names.from_list(row_names),
             name=name,
+            Q=self.quadratic(n),
+            semicontinuous=self.semicont,
+            sos=make_sos(self.sos_sets, self.error),
+            indicators=indicators,
         )
+
+
+SosMembers = list[tuple[int, float | None, int]]  # (column, weight or None, line)
+
+
+def make_sos(sets: list[tuple[int, str, int, SosMembers]],
+             error: Callable[[str, int | None], InputError]) -> tuple[SOS, ...]:
+    """SOS sets from ``(kind, name, header line, members)``: members sorted by weight; weights
+    left out (all of a set's) are 1, 2, ...; a repeated column or weight is an error."""
+    out = []
+    for kind, name, _start, members in sets:
+        cols = np.array([m[0] for m in members], dtype=np.int64)
+        given = [m[1] is not None for m in members]
+        if all(given):
+            w = np.array([m[1] for m in members], dtype=np.float64)
+        elif not any(given):
+            w = np.arange(1.0, len(members) + 1)
+        else:
+            k = given.index(False) if given[0] else given.index(True)
+            raise error(f"SOS {name!r}: give a weight for every member or for none", members[k][2])
+        for arr, what in ((cols, "lists a column twice"),
+                          (w, "gives two members one weight (the weights order the set)")):
+            _, first = np.unique(arr, return_index=True)
+            if first.size != arr.size:
+                k = int(np.setdiff1d(np.arange(arr.size), first)[0])
+                raise error(f"SOS {name!r} {what}", members[k][2])
+        order = np.argsort(w, kind="stable")
+        out.append(SOS(kind, cols[order], w[order], name))
+    return tuple(out)
 
 
 def read_mps(path: str | Path) -> CanonicalForm:
@@ -619,19 +841,30 @@ def _range_encoding(
 
 
 def write_mps(form: CanonicalForm, path: str | Path) -> None:
-    """Write ``form`` as MPS that reads back (here and in HiGHS) as exactly the same model.
+    """Write ``form`` as MPS that reads back here as exactly the same model, and in HiGHS too
+    except for what HiGHS 1.16 cannot read (SOS, INDICATORS) or reads otherwise (semi-integer
+    columns, SC in a MARKER block, which it takes as semi-continuous). SCIP reads it all.
 
     Names that MPS cannot hold (empty, with blanks, repeated) are replaced, with a warning.
     Free rows are written as L rows with an infinite right-hand side, so they are kept.
+    Indicator rows follow the ordinary rows and are named in INDICATORS; semicontinuous columns
+    get an ``SC`` bound (after ``LO``); Q is written as QUADOBJ (its upper triangle).
     """
     path = Path(path)
+    check_indicator_binaries(form)
     m, n = form.num_rows, form.num_cols
+    ind = form.indicators
+    nind = ind.count if ind is not None else 0
     cols, ccount = unique_names(list(form.col_names) if len(form.col_names) == n
                                 else [f"C{j}" for j in range(n)], _MPS_NAME, _mps_fix, "C")
-    rows, rcount = unique_names(list(form.row_names) if len(form.row_names) == m
-                                else [f"R{i}" for i in range(m)], _MPS_NAME, _mps_fix, "R")
-    if ccount or rcount:
-        warnings.warn(f"{path}: {ccount + rcount} names were changed to be valid in MPS",
+    row_list = list(form.row_names) if len(form.row_names) == m else [f"R{i}" for i in range(m)]
+    if ind is not None:
+        row_list += list(ind.names) if len(ind.names) == nind else [f"I{i}" for i in range(nind)]
+    rows, rcount = unique_names(row_list, _MPS_NAME, _mps_fix, "R")
+    sos_names, scount = unique_names([s.name or f"sos{k}" for k, s in enumerate(form.sos)],
+                                     _MPS_NAME, _mps_fix, "sos")
+    if ccount or rcount or scount:
+        warnings.warn(f"{path}: {ccount + rcount + scount} names were changed to be valid in MPS",
                       stacklevel=2)
     row_set = set(rows)
     obj = "obj"
@@ -648,6 +881,12 @@ def write_mps(form: CanonicalForm, path: str | Path) -> None:
 
     lo = np.asarray(form.row_lower, dtype=np.float64)
     up = np.asarray(form.row_upper, dtype=np.float64)
+    A = form.A
+    if ind is not None:
+        lo = np.concatenate([lo, np.asarray(ind.lower, dtype=np.float64)])
+        up = np.concatenate([up, np.asarray(ind.upper, dtype=np.float64)])
+        A = sp.vstack([sp.csr_array(A), sp.csr_array(ind.A)], format="csr")
+        m += nind
     typ = np.full(m, "E", dtype="U1")
     rhs = lo.copy()
     rng = np.full(m, np.nan)
@@ -677,7 +916,7 @@ def write_mps(form: CanonicalForm, path: str | Path) -> None:
     out.extend(_field_line(t, r, "") for t, r in zip(typ.tolist(), rows))
 
     out.append("COLUMNS")
-    csc = form.A.tocsc()
+    csc = sp.csc_array(A)
     csc.sort_indices()
     indptr, indices, data = csc.indptr, csc.indices.tolist(), csc.data.tolist()
     c = np.asarray(form.c, dtype=np.float64).tolist()
@@ -713,12 +952,24 @@ def write_mps(form: CanonicalForm, path: str | Path) -> None:
     bounds: list[str] = []
     cl = np.asarray(form.col_lower, dtype=np.float64).tolist()
     cu = np.asarray(form.col_upper, dtype=np.float64).tolist()
+    semi = set() if form.semicontinuous is None else set(np.flatnonzero(form.semicontinuous).tolist())
     for j in range(n):
         lj, uj = cl[j], cu[j]
+        col = cols[j]
+        if j in semi:
+            # SC sets the upper bound only: the lower bound goes first, as LO or MI
+            if lj != 0:
+                bounds.append(_field_line("MI", "BND", col) if lj == -math.inf
+                              else _field_line("LO", "BND", col, num(lj)))
+            bounds.append(_field_line("SC", "BND", col, num(uj)))
+            continue
         if lj == 0 and uj == math.inf and not integ[j]:
             continue
-        col = cols[j]
-        if lj == uj:
+        if integ[j] and lj == 0 and uj == 1:
+            # BV, not LO 0 + UP 1: SCIP reads the latter as a general integer, which its
+            # INDICATORS then refuse as a binary
+            bounds.append(_field_line("BV", "BND", col))
+        elif lj == uj:
             bounds.append(_field_line("FX", "BND", col, num(lj)))
         elif lj == -math.inf and uj == math.inf:
             bounds.append(_field_line("FR", "BND", col))
@@ -734,8 +985,39 @@ def write_mps(form: CanonicalForm, path: str | Path) -> None:
     if bounds:
         out.append("BOUNDS")
         out.extend(bounds)
+    if form.sos:
+        out.append("SOS")
+        for s, sname in zip(form.sos, sos_names):
+            out.append(f" S{int(s.kind)} {sname}")
+            out.extend(_field_line("", cols[j], num(w))
+                       for j, w in zip(np.asarray(s.columns).tolist(), np.asarray(s.weights).tolist()))
+    if form.Q is not None:
+        out.append("QUADOBJ")
+        tri = sp.coo_array(sp.triu(form.Q, format="coo"))
+        order = np.lexsort((tri.col, tri.row))
+        out.extend(_field_line("", cols[i], cols[j], num(v)) for i, j, v in zip(
+            tri.row[order].tolist(), tri.col[order].tolist(), tri.data[order].tolist()) if v != 0)
+    if ind is not None:
+        out.append("INDICATORS")
+        out.extend(_field_line("IF", rows[m - nind + i], cols[b], str(int(a))) for i, (b, a) in
+                   enumerate(zip(np.asarray(ind.binary).tolist(), np.asarray(ind.active).tolist())))
     out.append("ENDATA")
     _write_lines(path, out)
+
+
+def check_indicator_binaries(form: CanonicalForm) -> None:
+    """Files name an indicator's column as a binary one: refuse others before writing."""
+    ind = form.indicators
+    if ind is None:
+        return
+    b = np.asarray(ind.binary, dtype=np.int64)
+    ok = form.integrality[b] & (form.col_lower[b] >= 0) & (form.col_upper[b] <= 1)
+    bad = np.flatnonzero(~ok | ~np.isin(ind.active, (0, 1)))
+    if bad.size:
+        j = int(b[bad[0]])
+        name = form.col_names[j] if len(form.col_names) == form.num_cols else f"column {j}"
+        raise ModelError(f"indicator on {name!r}: files take indicators on a binary column "
+                         "(integer in [0, 1]) being 0 or 1")
 
 
 def _write_lines(path: Path, lines: list[str]) -> None:
