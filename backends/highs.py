@@ -28,6 +28,9 @@ _LP_MIP = frozenset(
     }
 )
 
+# HiGHS (kMaxSemiVariableUpper) refuses semi-variables with larger upper bounds, infinite ones too.
+_SEMI_UPPER = 1e5
+
 
 class Highs(Adapter):
     name = "highs"
@@ -35,6 +38,17 @@ class Highs(Adapter):
     modules = ("highspy",)
     distribution = "highspy"
     subsolvers = {"choose": _LP_MIP, "simplex": _LP_MIP, "ipm": _LP_MIP, "pdlp": _LP_MIP}
+
+    def native(self, form: CanonicalForm) -> frozenset[Capability]:
+        """HiGHS's semi-variables must lie in [0, 1e5] (it errors on others): those go through the
+        core's reduction instead."""
+        semi = form.semicontinuous
+        if semi is None:
+            return self.capabilities
+        lower, upper = form.col_lower[semi], form.col_upper[semi]
+        if np.all(lower >= 0) and np.all(upper <= _SEMI_UPPER):
+            return self.capabilities
+        return self.capabilities - {Capability.SEMICONTINUOUS}
 
     def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
         import highspy

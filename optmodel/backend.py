@@ -144,8 +144,14 @@ class Backend:
         if model.is_linear and model.num_vars:
             from optmodel.reductions import unreducible
 
-            return unreducible(model.canonical(), self.capabilities, self.label)
+            form = model.canonical()
+            return unreducible(form, self.native(form), self.label)
         return None
+
+    def native(self, form: CanonicalForm) -> frozenset[Capability]:
+        """The capabilities that hold for this particular form: what the core need not reduce.
+        A backend whose solver takes a structure only in some forms narrows it here."""
+        return self.capabilities
 
     def refuses(self, model: Model, options: SolveOptions) -> str | None:
         """``why_not``, plus what the options ask for (duals, an IIS, a warm start)."""

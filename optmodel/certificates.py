@@ -50,8 +50,14 @@ CANCEL_TOLERANCE = 1e-9
 # The contradiction (Farkas) or the objective improvement (primal ray), relative to its terms.
 MARGIN_TOLERANCE = 1e-7
 # A primal ray's rows may leave their recession cone by this much, relative to their terms (and
-# by the entries cleaned away): first-order solvers (PDLP) give rays accurate to about 1e-8.
-CONE_TOLERANCE = 1e-7
+# by the entries cleaned away). First-order solvers' rays (PDLP, ~1e-10 per step) often fail it:
+# their unbounded answers then stand uncertified. 1e-7 accepted a ray of a bounded LP (optimum 1e8).
+CONE_TOLERANCE = 1e-9
+# A ray within the cone tolerance must improve the objective by this factor of its size at the
+# point before it leaves any row by more than the feasibility tolerance.
+UNBOUNDED_REACH = 1e7
+# dᵀQd along a QP's ray, relative to its terms: only rounding is forgiven.
+CURVATURE_TOLERANCE = 1e-12
 # Largest integer factor tried to make an unbounded MIP's ray integral on its integer columns.
 MAX_DENOMINATOR = 1000
 # Rows and bounds named in a certificate's sentence.
@@ -223,8 +229,11 @@ def _farkas(form: CanonicalForm, y: np.ndarray, source: str) -> Certificate:
     rhs_terms = np.where(y != 0, y * np.where(np.isfinite(priced), priced, 0.0), 0.0)
     g = form.A.T @ y  # the combined row
     size = abs(form.A).T @ np.abs(y)  # what it sums, to judge cancellation
-    g = np.where(np.abs(g) <= CANCEL_TOLERANCE * size, 0.0, g)
-    # The bounds cap (Aᵀy)ᵀx at Σ g_j u_j (g_j > 0) + Σ g_j l_j (g_j < 0).
+    # The bounds cap (Aᵀy)ᵀx at Σ g_j u_j (g_j > 0) + Σ g_j l_j (g_j < 0). Rounding noise is
+    # forgiven only where that bound is infinite (the column must cancel); against a finite bound
+    # even a tiny entry counts, as g_j·u_j (a bound of 2e9 makes 1e-9 worth 2).
+    cap = np.where(g > 0, form.col_upper, np.where(g < 0, form.col_lower, 0.0))
+    g = np.where((np.abs(g) <= CANCEL_TOLERANCE * size) & ~np.isfinite(cap), 0.0, g)
     cap = np.where(g > 0, form.col_upper, np.where(g < 0, form.col_lower, 0.0))
     open_cols = np.flatnonzero((g != 0) & ~np.isfinite(cap))
     if open_cols.size:
@@ -278,6 +287,7 @@ def check_primal_ray(
         cert.problems.append("the ray is empty, zero, non-finite or of the wrong length")
         return cert
     d = d / np.abs(d).max()
+    raw_direction = d
     d = np.where(np.abs(d) <= RAY_CLEAN, 0.0, d)
     if form.is_mip:
         d, cert.scale = _integral(d, form.integrality)
@@ -300,6 +310,14 @@ def check_primal_ray(
     cert.margin = -change / size if size > 0 else 0.0
     if not (cert.margin > MARGIN_TOLERANCE and -change > CANCEL_TOLERANCE * (1.0 + np.abs(form.c).max())):
         cert.problems.append(f"the objective does not improve along the ray (change {s * change:.3g} per step)")
+        return cert
+    # a ray that leaves a row's side (within tolerance) does so only so far
+    reach = _reach(form, x, d if form.is_mip else raw_direction)
+    if reach * -change < UNBOUNDED_REACH * (1.0 + abs(form.objective_value(x))):
+        cert.problems.append(
+            f"along the ray a constraint is left after improving the objective by {reach * -change:.3g}: "
+            "bounded, as far as the ray shows"
+        )
         return cert
     cert.checked = True
     cert.sentence = _ray_sentence(form, d, s * change, cert.scale)
@@ -327,9 +345,26 @@ def _ray_problems(form: CanonicalForm, d: np.ndarray) -> list[str]:
     if form.Q is not None:
         qd = form.Q @ d
         qsize = abs(form.Q) @ (np.abs(d) + RAY_CLEAN)
-        if np.any(np.abs(qd) > CONE_TOLERANCE * qsize):
+        # Any upward curvature bounds the objective along the ray: dᵀQd must vanish to rounding.
+        curving = form.sense.sign * float(d @ qd) > CURVATURE_TOLERANCE * float(np.abs(d) @ qsize)
+        if curving or np.any(np.abs(qd) > CONE_TOLERANCE * qsize):
             problems.append("the quadratic part of the objective curves along the ray (Q d != 0)")
     return problems
+
+
+def _reach(form: CanonicalForm, x: np.ndarray, d: np.ndarray) -> float:
+    """How far one can go from ``x`` along ``d`` before a row that the ray leaves (by rounding,
+    within the cone tolerance) is violated by more than the feasibility tolerance (inf: never)."""
+    r = form.A @ d
+    activity = form.A @ x
+    steps = [math.inf]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for side, outward in ((form.row_upper, r > 0), (form.row_lower, r < 0)):
+            hit = outward & np.isfinite(side)
+            if hit.any():
+                room = np.abs(side[hit] - activity[hit]) + FEASIBILITY_TOLERANCE * (1.0 + np.abs(side[hit]))
+                steps.append(float(np.min(room / np.abs(r[hit]))))
+    return min(steps)
 
 
 def _checked_point(form: CanonicalForm, point: Any, problems: list[str]) -> np.ndarray | None:

@@ -196,7 +196,7 @@ def _reductions(model: Model) -> list[str]:
         if reason is not None:
             continue
         backend = _backend(label)
-        names = [r.name for r in special_reductions(checked, backend.capabilities)]
+        names = [r.name for r in special_reductions(checked, backend.native(checked))]
         routes.setdefault(", ".join(names) if names else "", []).append(label)
     for names, labels in routes.items():
         how = f"by the reduction(s) {names}" if names else "natively"

@@ -185,6 +185,8 @@ class Expr:
             raise ModelError("the product of a quadratic and a variable expression has degree 3")
         if isinstance(other, Expr):
             if self.ndim <= 1 and other.ndim <= 1:
+                if self.shape != other.shape:
+                    raise ModelError(f"x @ y needs vectors of one length, got shapes {self.shape} and {other.shape}")
                 return (self * other).sum()
             raise ModelError("products of two variable expressions are supported for vectors (x @ Q @ x), not matrices")
         A = other if sp.issparse(other) else np.asarray(other, dtype=float)

@@ -150,7 +150,7 @@ class Model:
                 form = self._canonical
                 row_lower, row_upper = form.row_lower.copy(), form.row_upper.copy()
                 row_lower[target.rows], row_upper[target.rows] = lower, upper
-                self._canonical = dataclasses.replace(form, row_lower=row_lower, row_upper=row_upper)
+                self._canonical = _same_objective(form, row_lower=row_lower, row_upper=row_upper)
             return
         cols = columns_of(target, "set_bounds")
         lower, upper = self._bounds()
@@ -162,7 +162,7 @@ class Model:
             raise ModelError("set_bounds: a variable would have a lower bound above its upper bound")
         self._lb, self._ub = [lower], [upper]
         if self._canonical is not None:
-            self._canonical = dataclasses.replace(self._canonical, col_lower=lower.copy(), col_upper=upper.copy())
+            self._canonical = _same_objective(self._canonical, col_lower=lower.copy(), col_upper=upper.copy())
 
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
         empty = np.zeros(0)
@@ -395,6 +395,14 @@ class Model:
 
     def __repr__(self) -> str:
         return f"<Model {self.name!r}: {self.num_vars} variables, {self.num_rows} constraints>"
+
+
+def _same_objective(form: CanonicalForm, **changes: Any) -> CanonicalForm:
+    """``form`` with new bounds; the objective is the same, so its convexity need not be decided again."""
+    new = dataclasses.replace(form, **changes)
+    if "_convex" in form.__dict__:
+        new.__dict__["_convex"] = form.__dict__["_convex"]
+    return new
 
 
 def _indicator_names(blocks: list[Constraint]) -> list[tuple[str, int, int, Sequence[str] | None, bool]]:

@@ -300,7 +300,7 @@ class SemicontinuousToBinary(_AddsBinaries):
                                      | ((form.col_upper < 0) & ~np.isfinite(form.col_lower))))
         if bad.size:
             return (f"the semicontinuous variable {_name(form.col_names, int(bad[0]))} has no finite bound on its "
-                    f"nonzero side to switch it off with ({bad.size} such); bound it, or use HiGHS")
+                    f"nonzero side to switch it off with ({bad.size} such); bound it")
         return None
 
     def reduce(self, form: CanonicalForm) -> CanonicalForm:

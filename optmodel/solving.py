@@ -152,7 +152,7 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     """The whole pipeline for an LP/MIP (see the module docstring)."""
     started = time.perf_counter()
     original = model.canonical()
-    checked, form, chain = prepare(original, backend.capabilities)
+    checked, form, chain = prepare(original, backend.native(original))
     if options.warm_start is not None:  # a full column vector (NaN: no value), its length checked
         options = replace(options, warm_start=start_values(model, options.warm_start))
     prepared = time.perf_counter()

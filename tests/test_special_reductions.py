@@ -270,3 +270,21 @@ def test_api_errors() -> None:
         m.indicator(y, x.sum() <= 1)
     with pytest.raises(ModelError, match="0 or 1"):
         m.indicator(m.binary_var(), x.sum() <= 1, active=2)
+
+
+def test_highs_takes_only_the_semicontinuous_columns_it_can() -> None:
+    """HiGHS errors on semi-variables outside [0, 1e5]: those get the reduction, or a refusal."""
+    m = om.Model()
+    x = m.var(lb=-5, ub=-2, semicontinuous=True)
+    y = m.var(lb=0, ub=10)
+    m.add(y + x >= -1)
+    m.minimize(-x + y)
+    sol = m.solve("highs")
+    assert sol.status is Status.OPTIMAL and sol.objective == pytest.approx(0.0)
+    assert "semicontinuous to binary" in sol.stats["reductions"]
+    m = om.Model()
+    x = m.var(lb=2, semicontinuous=True, name="lot")  # no upper bound: neither route can switch it off
+    m.add(x <= 3e5)
+    m.maximize(x + 0)
+    with pytest.raises(CapabilityError, match=r"lot has no finite bound on its nonzero side"):
+        m.solve("highs")
