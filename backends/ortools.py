@@ -120,7 +120,7 @@ class OrTools(Adapter):
 
         if self.scaling is not None and self.scaling.empty_row is not None:
             i, form = self.scaling.empty_row, self.form
-            name = form.row_names[i] if len(form.row_names) > i else f"#{i}"
+            name = form.row_names.label(i)
             return RawResult(Termination.INFEASIBLE, stats={"reductions": [self.scaling.name]}, message=(
                 f"The model is infeasible: constraint {name} has integer coefficients and variables but no "
                 f"integer activity between its bounds [{form.row_lower[i]:g}, {form.row_upper[i]:g}]."))

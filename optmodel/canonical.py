@@ -54,6 +54,10 @@ class Names(Sequence[str]):
     def __len__(self) -> int:
         return self._total
 
+    def label(self, i: int) -> str:
+        """The ``i``-th name, or ``#i`` where the names are missing (a form built without them)."""
+        return self[i] if self._total > i else f"#{i}"
+
     def _name(self, block: tuple[str, int, int, Sequence[str] | None, bool], j: int) -> str:
         prefix, start, _size, labels, scalar = block
         if labels is not None:

@@ -157,7 +157,7 @@ def bounds_contradiction(form: CanonicalForm) -> Certificate | None:
         bad = np.flatnonzero(gap > MARGIN_TOLERANCE)
         if bad.size:
             j = int(bad[0])
-            name = _name(names, j)
+            name = names.label(j)
             lo, hi = float(lower[j]), float(upper[j])
             weights = np.zeros(form.num_cols)
             if label == "bounds of":
@@ -223,7 +223,7 @@ def _farkas(form: CanonicalForm, y: np.ndarray, source: str) -> Certificate:
         i = int(infinite[0])
         side = "lower" if y[i] > 0 else "upper"
         cert.problems.append(
-            f"it weights the infinite {side} side of constraint {_name(form.row_names, i)} "
+            f"it weights the infinite {side} side of constraint {form.row_names.label(i)} "
             f"({infinite.size} such row(s))"
         )
     rhs_terms = np.where(y != 0, y * np.where(np.isfinite(priced), priced, 0.0), 0.0)
@@ -239,7 +239,7 @@ def _farkas(form: CanonicalForm, y: np.ndarray, source: str) -> Certificate:
     if open_cols.size:
         j = int(open_cols[0])
         cert.problems.append(
-            f"the combined row keeps {_name(form.col_names, j)} (coefficient {g[j]:.3g}), whose bound in that "
+            f"the combined row keeps {form.col_names.label(j)} (coefficient {g[j]:.3g}), whose bound in that "
             f"direction is infinite ({open_cols.size} such column(s))"
         )
     lhs_terms = np.where(g != 0, g * np.where(np.isfinite(cap), cap, 0.0), 0.0)
@@ -264,12 +264,12 @@ def _farkas_sentence(form: CanonicalForm, y: np.ndarray, g: np.ndarray, gap: flo
     w = y / gap  # scaled so that the contradiction reads 0 >= 1
     named, more = _largest(rows, np.abs(w[rows]))
     label, weights = ("row", "with weight") if rows.size == 1 else ("rows", "combined with weights")
-    text = f"{label} {', '.join(_name(form.row_names, int(i)) for i in named)}{_more(more, 'row')}"
+    text = f"{label} {', '.join(form.row_names.label(int(i)) for i in named)}{_more(more, 'row')}"
     text += f" {weights} {', '.join(_num(w[i]) for i in named)}"
     cols = np.flatnonzero(g)
     if cols.size:
         named_cols, more_cols = _largest(cols, np.abs(g[cols]))
-        text += f" (and the bounds of {', '.join(_name(form.col_names, int(j)) for j in named_cols)}"
+        text += f" (and the bounds of {', '.join(form.col_names.label(int(j)) for j in named_cols)}"
         text += f"{_more(more_cols, 'column')})"
     return f"{text} {'gives' if rows.size == 1 else 'give'} 0 >= 1"
 
@@ -329,7 +329,7 @@ def _ray_problems(form: CanonicalForm, d: np.ndarray) -> list[str]:
     bad = np.flatnonzero(((d > 0) & np.isfinite(form.col_upper)) | ((d < 0) & np.isfinite(form.col_lower)))
     if bad.size:
         j = int(bad[0])
-        problems.append(f"the ray moves {_name(form.col_names, j)} towards its finite bound ({bad.size} column(s))")
+        problems.append(f"the ray moves {form.col_names.label(j)} towards its finite bound ({bad.size} column(s))")
     r = form.A @ d
     size = abs(form.A) @ (np.abs(d) + RAY_CLEAN)
     # r may not grow towards a finite side: r > 0 needs no upper side, r < 0 no lower side.
@@ -339,7 +339,7 @@ def _ray_problems(form: CanonicalForm, d: np.ndarray) -> list[str]:
     if bad.size:
         i = int(bad[0])
         problems.append(
-            f"along the ray constraint {_name(form.row_names, i)} changes by {r[i]:.3g} per step towards its "
+            f"along the ray constraint {form.row_names.label(i)} changes by {r[i]:.3g} per step towards its "
             f"finite side ({bad.size} row(s))"
         )
     if form.Q is not None:
@@ -409,7 +409,7 @@ def _integral(d: np.ndarray, integrality: np.ndarray) -> tuple[np.ndarray | None
 def _ray_sentence(form: CanonicalForm, d: np.ndarray, change: float, scale: float) -> str:
     cols = np.flatnonzero(d)
     named, more = _largest(cols, np.abs(d[cols]))
-    moves = ", ".join(f"{_name(form.col_names, int(j))} {'+' if d[j] > 0 else ''}{_num(d[j])}" for j in named)
+    moves = ", ".join(f"{form.col_names.label(int(j))} {'+' if d[j] > 0 else ''}{_num(d[j])}" for j in named)
     way = "lowers" if form.sense is Sense.MINIMIZE else "raises"
     integral = " (and the integer columns integral)" if form.is_mip else ""
     return (
@@ -433,9 +433,6 @@ def _more(count: int, what: str) -> str:
 def _num(v: float) -> str:
     return f"{float(v):.4g}"
 
-
-def _name(names: Names, i: int) -> str:
-    return names[i] if len(names) > i else f"#{i}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def _refuse_ill_posed(form: CanonicalForm) -> None:
         hit = np.flatnonzero(values * np.sign(bad) >= INFINITE_BOUND)
         if hit.size:
             j = int(hit[0])
-            name = names[j] if len(names) > j else f"#{j}"
+            name = names.label(j)
             shown = "+inf" if bad > 0 else "-inf"
             raise ModelError(
                 f"{label} {name} has {side} bound {values[j]:+g} (at or beyond ±{INFINITE_BOUND:g} counts as "
@@ -114,14 +114,11 @@ def _refuse_ill_posed(form: CanonicalForm) -> None:
             row = int(np.searchsorted(form.A.indptr, k, side="right") - 1)
             col = int(form.A.indices[k])
             raise ModelError(
-                f"the coefficient {form.A.data[k]:g} of {_name(form.col_names, col)} in constraint "
-                f"{_name(form.row_names, row)} is too large (|a| >= {LARGEST_COEFFICIENT:g}); rescale the model"
+                f"the coefficient {form.A.data[k]:g} of {form.col_names.label(col)} in constraint "
+                f"{form.row_names.label(row)} is too large (|a| >= {LARGEST_COEFFICIENT:g}); rescale the model"
                 f" ({big.size} such coefficient(s))"
             )
 
-
-def _name(names: Names, i: int) -> str:
-    return names[i] if len(names) > i else f"#{i}"
 
 
 class DropFreeRows(Reduction):
@@ -299,7 +296,7 @@ class SemicontinuousToBinary(_AddsBinaries):
         bad = np.flatnonzero(semi & (((form.col_lower > 0) & ~np.isfinite(form.col_upper))
                                      | ((form.col_upper < 0) & ~np.isfinite(form.col_lower))))
         if bad.size:
-            return (f"the semicontinuous variable {_name(form.col_names, int(bad[0]))} has no finite bound on its "
+            return (f"the semicontinuous variable {form.col_names.label(int(bad[0]))} has no finite bound on its "
                     f"nonzero side to switch it off with ({bad.size} such); bound it")
         return None
 
@@ -315,7 +312,7 @@ class SemicontinuousToBinary(_AddsBinaries):
         vals = np.concatenate([np.column_stack([np.ones(k), -upper[cols]]).ravel(),
                                np.column_stack([np.ones(k), -lower[cols]]).ravel()])
         block = sp.csr_array((vals, (rows, col_idx)), shape=(2 * k, n + k))
-        names = [_name(form.col_names, int(j)) for j in cols]
+        names = [form.col_names.label(int(j)) for j in cols]
         reach_lower, reach_upper = _reach(form)
         return _extend(
             form, np.zeros(k), np.ones(k), block,
@@ -347,7 +344,7 @@ class SOSToBinary(_AddsBinaries):
             cols = sos.columns
             bad = cols[~(np.isfinite(lower[cols]) & np.isfinite(upper[cols]))]
             if bad.size:
-                return (f"variable {_name(form.col_names, int(bad[0]))} of SOS{sos.kind} set {sos.name!r} has an "
+                return (f"variable {form.col_names.label(int(bad[0]))} of SOS{sos.kind} set {sos.name!r} has an "
                         "infinite bound, so no binary can switch it off; bound it, or use SCIP")
         return None
 
@@ -418,8 +415,8 @@ class IndicatorToBigM(Reduction):
             row = ind.A[[i]]
             lower, upper = _reach(form)
             free = row.indices[~(np.isfinite(lower[row.indices]) & np.isfinite(upper[row.indices]))]
-            return (f"indicator row {_name(ind.names, i)} has no finite big-M: variable "
-                    f"{_name(form.col_names, int(free.min()))} is unbounded; bound it, or use SCIP")
+            return (f"indicator row {ind.names.label(i)} has no finite big-M: variable "
+                    f"{form.col_names.label(int(free.min()))} is unbounded; bound it, or use SCIP")
         return None
 
     def apply(self, form: CanonicalForm) -> CanonicalForm:
@@ -449,7 +446,7 @@ class IndicatorToBigM(Reduction):
             rhs = bound[idx] + shift
             lowers.append(np.full(idx.size, -np.inf) if side == "upper" else rhs)
             uppers.append(rhs if side == "upper" else np.full(idx.size, np.inf))
-            names += [f"{_name(ind.names, int(i))}:{side}" for i in idx]
+            names += [f"{ind.names.label(int(i))}:{side}" for i in idx]
         rows = sp.csr_array(sp.vstack([form.A, *blocks], format="csr"))
         rows.sum_duplicates()
         rows.eliminate_zeros()

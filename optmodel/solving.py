@@ -73,7 +73,7 @@ def trivial(
         bad = np.flatnonzero(lower > upper)
         if bad.size:
             j = int(bad[0])
-            name = names[j] if len(names) > j else f"#{j}"
+            name = names.label(j)
             kind = " integer" if label == "variable" and form.integrality[j] else ""
             if label == "variable":
                 lower, upper = stated.col_lower, stated.col_upper
@@ -87,7 +87,7 @@ def trivial(
     bad = np.flatnonzero(empty & ((form.row_lower > 0) | (form.row_upper < 0)))
     if bad.size:
         i = int(bad[0])
-        name = form.row_names[i] if len(form.row_names) > i else f"#{i}"
+        name = form.row_names.label(i)
         return RawResult(
             Termination.INFEASIBLE,
             message=f"The model is infeasible: constraint {name} has no variables and its bounds exclude 0.",

@@ -88,7 +88,7 @@ def _check_special(form: CanonicalForm, x: np.ndarray, v: Verification, tol: flo
         v.max_special_violation = max(v.max_special_violation, worst)
         if not worst <= tol:
             i = int(np.argmax(violation))
-            name = ind.names[i] if len(ind.names) > i else f"#{i}"
+            name = ind.names.label(i)
             v.problems.append(f"indicator row {name} is active and violated by {worst:.3g} (relative)")
 
 
