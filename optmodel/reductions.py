@@ -194,9 +194,9 @@ def special_reductions(form: CanonicalForm, capabilities: frozenset[Capability])
     return [cls() for cls in _SPECIAL if cls.present(form) and cls.capability not in capabilities]
 
 
-class _AddsBinaries(Reduction):
-    """A reduction to a MIP with more columns and rows: the answer is the first columns' values
-    (a MIP has no duals to map back)."""
+class _SpecialReduction(Reduction):
+    """A special structure rewritten as plain MIP rows (and binary columns): refused with the reason
+    where impossible; the answer is the first columns' values (a MIP has no duals to map back)."""
 
     capability: Capability
     what = ""
@@ -278,7 +278,7 @@ def _reach(form: CanonicalForm) -> tuple[np.ndarray, np.ndarray]:
     return lower, upper
 
 
-class SemicontinuousToBinary(_AddsBinaries):
+class SemicontinuousToBinary(_SpecialReduction):
     """x = 0 or l <= x <= u becomes, with a binary z per column: l·z <= x <= u·z."""
 
     name = "semicontinuous to binary"
@@ -324,7 +324,7 @@ class SemicontinuousToBinary(_AddsBinaries):
         )
 
 
-class SOSToBinary(_AddsBinaries):
+class SOSToBinary(_SpecialReduction):
     """SOS1: a binary per member, x_j within [l_j·z_j, u_j·z_j], sum z <= 1. SOS2: a binary per
     segment between adjacent members, member j allowed nonzero by its two segments, sum z <= 1."""
 
@@ -391,7 +391,7 @@ class SOSToBinary(_AddsBinaries):
         )
 
 
-class IndicatorToBigM(Reduction):
+class IndicatorToBigM(_SpecialReduction):
     """``b = v  =>  l <= a·x <= u`` becomes ``a·x <= u + M(1 - δ)`` and ``a·x >= l - M'(1 - δ)`` with
     δ = b (v = 1) or 1 - b (v = 0), and M, M' the row's reach beyond its bounds, from the columns'
     bounds. Rows only: the answer needs no mapping back beyond the added rows' duals."""
@@ -419,11 +419,7 @@ class IndicatorToBigM(Reduction):
                     f"{form.col_names.label(int(free.min()))} is unbounded; bound it, or use SCIP")
         return None
 
-    def apply(self, form: CanonicalForm) -> CanonicalForm:
-        reason = self.obstacle(form)
-        if reason is not None:
-            raise ModelError(f"no native {self.what} here, and {reason}")
-        self.num_rows = form.num_rows
+    def reduce(self, form: CanonicalForm) -> CanonicalForm:
         ind = form.indicators
         low, high = _activity_range(ind.A, *_reach(form))
         on_one = ind.active == 1
@@ -458,11 +454,6 @@ class IndicatorToBigM(Reduction):
             row_names=_names(form.row_names, form.num_rows, names),
             indicators=None,
         )
-
-    def invert(self, raw: RawResult) -> RawResult:
-        if raw.row_duals is not None:
-            raw.row_duals = raw.row_duals[: self.num_rows]
-        return raw
 
 
 def _activity_range(A: sp.csr_array, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
