@@ -25,6 +25,63 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("OPTMODEL_DATA", ROOT.parent / "shared" / "data"))
 
 
+# Step 6's model files, written next to the figures when the script runs (small, hand-made).
+MODEL_FILES = {
+    "hs35.qps": r"""* HS35 of the Maros-Meszaros convex QP test set (Hock & Schittkowski problem 35); optimum 1/9
+* min 9 - 8x1 - 6x2 - 4x3 + 2x1^2 + 2x2^2 + x3^2 + 2x1x2 + 2x1x3  s.t.  x1 + x2 + 2x3 <= 3, x >= 0
+NAME          HS35
+ROWS
+ N  obj
+ L  c1
+COLUMNS
+    x1        obj       -8             c1        1
+    x2        obj       -6             c1        1
+    x3        obj       -4             c1        2
+RHS
+    rhs       obj       -9             c1        3
+QUADOBJ
+    x1        x1        4
+    x1        x2        2
+    x1        x3        2
+    x2        x2        4
+    x3        x3        2
+ENDATA
+""",
+    "facility.lp": r"""\ Open facilities to meet demand: a fixed charge per open facility (indicators), at most one of
+\ two rival sites (SOS1) and a minimum lot for the hired truck (semicontinuous: 0, or 20 to 60).
+Minimize
+ obj: 2 ship_a + 3 ship_b + 2.5 ship_c + 4 truck + 30 open_a + 25 open_b + 20 open_c
+Subject To
+ demand: ship_a + ship_b + ship_c + truck >= 100
+ closed_a: open_a = 0 -> ship_a <= 0
+ closed_b: open_b = 0 -> ship_b <= 0
+ closed_c: open_c = 0 -> ship_c <= 0
+Bounds
+ 0 <= ship_a <= 50
+ 0 <= ship_b <= 50
+ 0 <= ship_c <= 50
+ 20 <= truck <= 60
+Binaries
+ open_a open_b open_c
+Semi-continuous
+ truck
+SOS
+ rivals: S1:: ship_b:1 ship_c:2
+End
+""",
+    "infeasible.lp": r"""\ A plan that cannot meet its order: two capped machines, one order of 10 units.
+Maximize
+ profit: 3 x + 2 y
+Subject To
+ order: x + 2 y >= 10
+ machine_x: x <= 2
+ machine_y: y <= 3
+ labour: x + y <= 6
+End
+""",
+}
+
+
 def steps(quick: bool, out: Path) -> list[tuple[str, list[list[str]]]]:
     rome = DATA / "graphs" / "rome99.gr"
     graph = ["--graph", str(rome), "--source", "1", "--target", "3353"] if rome.exists() else ["--grid", "60"]
@@ -32,6 +89,11 @@ def steps(quick: bool, out: Path) -> list[tuple[str, list[list[str]]]]:
     import networkx
 
     code = Path(networkx.__file__).parent / "algorithms" / ("shortest_paths" if quick else "")
+    models = out / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    for name, text in MODEL_FILES.items():
+        (models / name).write_text(text)
+    hs35, facility, infeasible = (str(models / name) for name in MODEL_FILES)
     return [
         (
             "## 1. Maximum likelihood of a random-variable generator\n\n"
@@ -107,14 +169,15 @@ def steps(quick: bool, out: Path) -> list[tuple[str, list[list[str]]]]:
             "HiGHS the third, and `explain` shows the named reductions each route gets for the rest (big-M "
             "from the bounds, binaries). An infeasible plan comes with a Farkas certificate that optmodel "
             "checks itself and states in words. In Python, `m.set_bounds(...)` or `m.set_objective(...)` on a "
-            "solved model re-solves in the solver that is still loaded (`benchmarks/resolve.py` measures it).",
+            "solved model re-solves in the solver that is still loaded (`benchmarks/resolve.py` measures it). "
+            "The three model files are written by this script (`docs/tutorial.py`, `MODEL_FILES`).",
             [
-                ["solve", "docs/examples/hs35.qps", "--backend", "highs", "--json"],
-                ["solve", "docs/examples/hs35.qps", "--backend", "scip"],
-                ["explain", "docs/examples/facility.lp"],
-                ["solve", "docs/examples/facility.lp", "--backend", "highs"],
-                ["solve", "docs/examples/facility.lp", "--backend", "scip"],
-                ["solve", "docs/examples/infeasible.lp"],
+                ["solve", hs35, "--backend", "highs", "--json"],
+                ["solve", hs35, "--backend", "scip"],
+                ["explain", facility],
+                ["solve", facility, "--backend", "highs"],
+                ["solve", facility, "--backend", "scip"],
+                ["solve", infeasible],
             ],
         ),
     ]
