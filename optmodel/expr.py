@@ -42,19 +42,14 @@ def _is_constant(obj: Any) -> bool:
     return isinstance(obj, (numbers.Number, np.ndarray, np.generic, list, tuple))
 
 
-class Expr:
-    """An array of affine expressions ``coef @ x + const`` with numpy-like shape semantics."""
+class _ArrayOfExpressions:
+    """What affine and quadratic expression arrays share: a shape, and numpy deferring to them."""
 
     # Make numpy and scipy defer to our reflected operators (``A @ x``, ``2 * x``, ``b <= x``).
     __array_ufunc__ = None
     __array_priority__ = 1000
     __hash__ = None  # type: ignore[assignment]  # == builds a constraint
-
-    def __init__(self, coef: sp.csr_array, const: np.ndarray, shape: Shape, model: Model | None):
-        self.coef = coef
-        self.const = const
-        self.shape = tuple(int(s) for s in shape)
-        self.model = model
+    shape: Shape
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         # scipy.sparse turns unknown operands into arrays; a 0-d object array makes it
@@ -63,7 +58,6 @@ class Expr:
         box[()] = self
         return box
 
-    # --- shape --------------------------------------------------------------------------
     @property
     def size(self) -> int:
         return math.prod(self.shape)
@@ -72,6 +66,17 @@ class Expr:
     def ndim(self) -> int:
         return len(self.shape)
 
+
+class Expr(_ArrayOfExpressions):
+    """An array of affine expressions ``coef @ x + const`` with numpy-like shape semantics."""
+
+    def __init__(self, coef: sp.csr_array, const: np.ndarray, shape: Shape, model: Model | None):
+        self.coef = coef
+        self.const = const
+        self.shape = tuple(int(s) for s in shape)
+        self.model = model
+
+    # --- shape --------------------------------------------------------------------------
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a scalar expression")
@@ -269,7 +274,7 @@ class Expr:
         return f"<Expr shape={self.shape} nnz={self.coef.nnz}>"
 
 
-class QuadExpr:
+class QuadExpr(_ArrayOfExpressions):
     """An array of quadratic expressions, kept as sums of products of affine factors.
 
     Element ``i`` is ``sum_k sum_r S_k[i, r] * (A_k[r] @ x + a_k[r]) * (B_k[r] @ x + b_k[r])``
@@ -277,11 +282,6 @@ class QuadExpr:
     aggregation matrices ``S_k`` only; ``form(n)`` gives a scalar's Hessian ``Q`` and its linear part
     with a few sparse products, no loop per term.
     """
-
-    __array_ufunc__ = None
-    __array_priority__ = 1000
-    __hash__ = None  # type: ignore[assignment]
-    __array__ = Expr.__array__  # numpy and scipy defer to our reflected operators, as for Expr
 
     def __init__(self, factors: list[tuple[sp.csr_array, np.ndarray, sp.csr_array, np.ndarray, sp.csr_array]],
                  affine: Expr, shape: Shape, model: Model | None):
@@ -298,14 +298,6 @@ class QuadExpr:
         S = sp.eye_array(size, format="csr")
         zero = Expr(_empty_coef(size), np.zeros(size), shape, None)
         return cls([(a.coef, a.const, b.coef, b.const, S)], zero, shape, left._model_of(right))
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
 
     def _apply(self, op: sp.csr_array, shape: Shape, affine: Expr) -> QuadExpr:
         """The same products aggregated by ``op @ S`` (one row per new element)."""

@@ -1411,3 +1411,34 @@ def _():
     m.add(x + y >= 1)
     m.maximize(7 - x - y)
     return m, {"x": x, "y": y}
+
+
+VALUE_TOL = 1e-5  # primal values, duals and reduced costs against the expected ones
+
+
+def mismatch(what: str, actual: object, expected: object, tol: float = VALUE_TOL) -> str | None:
+    """None when ``actual`` matches ``expected`` (NaN in expected: not checked), else a message."""
+    exp = np.asarray(expected, dtype=float)
+    try:
+        act = np.asarray(actual, dtype=float).reshape(exp.shape)
+    except (TypeError, ValueError):
+        return f"{what} = {actual!r}, expected {expected}"
+    close = np.isclose(act, exp, rtol=tol, atol=tol)
+    if np.all(close[~np.isnan(exp)]):
+        return None
+    return f"{what} = {np.round(act, 7).tolist()}, expected {exp.tolist()}"
+
+
+def dual_problems(case: Any, sol: om.Solution, handles: Handles) -> list[str | None]:
+    """The case's duals and reduced costs against the solution's, and the certificate they make."""
+    problems: list[str | None] = []
+    for kind, table, read in (("dual", case.duals, sol.dual), ("reduced cost", case.reduced_costs, sol.reduced_cost)):
+        for name, expected in table.items():
+            try:
+                problems.append(mismatch(f"{kind} of {name}", read(handles[name]), expected))
+            except ValueError as err:
+                problems.append(f"{kind} of {name}: {err}")
+    if not sol.certified:
+        reasons = "; ".join(sol.verification.problems) if sol.verification else "no verification"
+        problems.append(f"not certified ({reasons})")
+    return problems

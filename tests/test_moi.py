@@ -14,14 +14,13 @@ import math
 
 import numpy as np
 import pytest
-from moi_cases import CASES, Case
+from moi_cases import CASES, VALUE_TOL, Case, dual_problems, mismatch
 
 import optmodel as om
 from optmodel.backend import Capability
 from optmodel.dispatch import capable_backends, get_backend
 
 OBJ_TOL = 1e-6
-VALUE_TOL = 1e-5
 
 
 def _cells() -> list:
@@ -33,18 +32,6 @@ def _cells() -> list:
     return cells
 
 
-def _mismatch(what: str, actual: object, expected: object) -> str | None:
-    """None when ``actual`` matches ``expected`` (NaN in expected: not checked), else a message."""
-    exp = np.asarray(expected, dtype=float)
-    try:
-        act = np.asarray(actual, dtype=float).reshape(exp.shape)
-    except (TypeError, ValueError):
-        return f"{what} = {actual!r}, expected {expected}"
-    check = ~np.isnan(exp)
-    close = np.isclose(act, exp, rtol=VALUE_TOL, atol=VALUE_TOL)
-    if np.all(close[check]):
-        return None
-    return f"{what} = {np.round(act, 7).tolist()}, expected {exp.tolist()}"
 
 
 @pytest.mark.parametrize(("case", "route"), _cells())
@@ -59,24 +46,13 @@ def test_moi_case(case: Case, route: str):
     if sol.objective is None or not math.isclose(sol.objective, case.objective, rel_tol=OBJ_TOL, abs_tol=OBJ_TOL):
         problems.append(f"objective {sol.objective!r}, expected {case.objective}")
     for name, expected in case.primal.items():
-        problems.append(_mismatch(f"value of {name}", sol[handles[name]], expected))
+        problems.append(mismatch(f"value of {name}", sol[handles[name]], expected))
     for name, (lo, hi) in case.within.items():
         values = np.asarray(sol[handles[name]], dtype=float)
         if not np.all((values >= lo - VALUE_TOL) & (values <= hi + VALUE_TOL)):
             problems.append(f"value of {name} = {values.tolist()}, expected within [{lo}, {hi}]")
     if not case.mip and Capability.DUALS in get_backend(route).capabilities:
-        for kind, table, read in (
-            ("dual", case.duals, sol.dual),
-            ("reduced cost", case.reduced_costs, sol.reduced_cost),
-        ):
-            for name, expected in table.items():
-                try:
-                    problems.append(_mismatch(f"{kind} of {name}", read(handles[name]), expected))
-                except ValueError as err:
-                    problems.append(f"{kind} of {name}: {err}")
-        if not sol.certified:
-            reasons = "; ".join(sol.verification.problems) if sol.verification else "no verification"
-            problems.append(f"not certified ({reasons})")
+        problems += dual_problems(case, sol, handles)
     problems = [p for p in problems if p]
     assert not problems, " | ".join(problems)
 

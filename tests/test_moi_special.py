@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from moi_cases import VALUE_TOL, dual_problems, mismatch
 from moi_special_cases import FEATURES, SPECIAL_CASES, SpecialCase
 
 from optmodel.backend import Capability, SolveOptions
@@ -33,7 +34,6 @@ from optmodel.certificates import Certificate
 from optmodel.dispatch import backend_classes, get_backend
 
 OBJ_TOL = 1e-6
-VALUE_TOL = 1e-5
 QP_POINT_TOL = 1e-4
 
 RESULTS: dict[tuple[str, str], str] = {}  # (route, case name) -> passed / refused / failed
@@ -55,17 +55,6 @@ def routes() -> list[str]:
 ROUTES = routes()
 
 
-def _mismatch(what: str, actual: object, expected: object, tol: float = VALUE_TOL) -> str | None:
-    """None when ``actual`` matches ``expected`` (NaN in expected: not checked), else a message."""
-    exp = np.asarray(expected, dtype=float)
-    try:
-        act = np.asarray(actual, dtype=float).reshape(exp.shape)
-    except (TypeError, ValueError):
-        return f"{what} = {actual!r}, expected {expected}"
-    close = np.isclose(act, exp, rtol=tol, atol=tol)
-    if np.all(close[~np.isnan(exp)]):
-        return None
-    return f"{what} = {np.round(act, 7).tolist()}, expected {exp.tolist()}"
 
 
 def _recheck(form: CanonicalForm, status: str, cert: Certificate) -> str | None:
@@ -143,7 +132,7 @@ def run_cell(case: SpecialCase, route: str) -> tuple[str, str]:
         # certificate came with it (OR-Tools' SCIP: objective right to 6e-11, point to 1.6e-5).
         tol = QP_POINT_TOL if case.feature == "quadratic" and not sol.certified else VALUE_TOL
         for name, expected in case.primal.items():
-            problems.append(_mismatch(f"value of {name}", sol[handles[name]], expected, tol))
+            problems.append(mismatch(f"value of {name}", sol[handles[name]], expected, tol))
         for name, (lo, hi) in case.within.items():
             values = np.asarray(sol[handles[name]], dtype=float)
             if not np.all((values >= lo - VALUE_TOL) & (values <= hi + VALUE_TOL)):
@@ -151,18 +140,7 @@ def run_cell(case: SpecialCase, route: str) -> tuple[str, str]:
         # A route that would accept a request for duals on this model must deliver them, and the
         # certificate of optimality they make (LP duality or the KKT conditions of a convex QP).
         if not case.mip and backend.refuses(model, SolveOptions(duals=True)) is None:
-            for kind, table, read in (
-                ("dual", case.duals, sol.dual),
-                ("reduced cost", case.reduced_costs, sol.reduced_cost),
-            ):
-                for name, expected in table.items():
-                    try:
-                        problems.append(_mismatch(f"{kind} of {name}", read(handles[name]), expected))
-                    except ValueError as err:
-                        problems.append(f"{kind} of {name}: {err}")
-            if not sol.certified:
-                reasons = "; ".join(sol.verification.problems) if sol.verification else "no verification"
-                problems.append(f"not certified ({reasons})")
+            problems += dual_problems(case, sol, handles)
     found = [p for p in problems if p]
     return ("failed", " | ".join(found)) if found else ("passed", "")
 
