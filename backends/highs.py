@@ -182,6 +182,8 @@ def _set_options(h: Any, subsolver: str, options: SolveOptions) -> None:
         _set(h, "mip_rel_gap", float(options.mip_gap))
     if options.threads is not None:
         _set(h, "threads", int(options.threads))
+    if options.seed is not None:
+        _set(h, "random_seed", int(options.seed))
     for key, value in options.solver_options.items():
         _set(h, key, value)
 

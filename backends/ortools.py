@@ -272,6 +272,8 @@ class OrTools(Adapter):
             p.relative_gap_tolerance = float(options.mip_gap)
         if options.threads is not None and self.subsolver != "glop":  # GLOP is single-threaded
             p.threads = int(options.threads)
+        if options.seed is not None:
+            p.random_seed = int(options.seed)
         if self.subsolver == "pdlp":
             crit = p.pdlp.termination_criteria.simple_optimality_criteria
             crit.eps_optimal_absolute = PDLP_TOLERANCE

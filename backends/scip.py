@@ -386,6 +386,8 @@ def _set_options(s: Any, options: SolveOptions) -> None:
         s.setParam("limits/gap", float(options.mip_gap))
     if options.threads is not None:
         s.setParam("parallel/maxnthreads", int(options.threads))
+    if options.seed is not None:
+        s.setParam("randomization/randomseedshift", int(options.seed))
     for key, value in options.solver_options.items():  # the user's settings win
         s.setParam(key, value)
 

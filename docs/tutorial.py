@@ -122,7 +122,7 @@ def steps(quick: bool, out: Path) -> list[tuple[str, list[list[str]]]]:
                 ["solve", "shortest-path", *graph, "--backend", "auto", "--json"],
                 ["bench", "shortest-path", "--backends", "highs,ortools,pyomo,cvxpy,auto", "--sizes",
                  "5,10" if quick else "10,20,40,80", "--repeat", "1" if quick else "3",
-                 "--json", str(out / "bench-shortest-path.json"), "--plot", str(out / "bench-shortest-path.png")],
+                 "--results", str(out / "bench-shortest-path.json"), "--plot", str(out / "bench-shortest-path.png")],
             ],
         ),
         (

@@ -68,6 +68,7 @@ class SolveOptions:
     time_limit: float | None = None  # seconds
     mip_gap: float | None = None  # relative
     threads: int | None = None
+    seed: int | None = None  # the solver's random seed (performance variability): highs, scip, ortools
     verbose: bool = False
     warm_start: np.ndarray | dict[Any, Any] | None = None  # column values (or {Var: values})
     solver_options: dict[str, Any] = field(default_factory=dict)  # raw, passed through
@@ -84,6 +85,8 @@ class SolveOptions:
             raise OptmodelError(f"the MIP gap must be >= 0, got {self.mip_gap}")
         if self.threads is not None and self.threads < 1:
             raise OptmodelError(f"threads must be at least 1, got {self.threads}")
+        if self.seed is not None and not 0 <= self.seed < 2**31:
+            raise OptmodelError(f"the seed must be an integer in [0, 2^31), got {self.seed}")
 
 
 class Backend:

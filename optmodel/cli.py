@@ -22,7 +22,8 @@ python -m optmodel COMMAND ...
 commands:
   solve PROBLEM|FILE       solve a built-in problem (see `list`) or an MPS/LP file
   explain PROBLEM|FILE|PY  the formulation, its structure, and which backends can solve it
-  bench PROBLEM            the same problem through several backends at growing sizes
+  bench TARGET...          backends on instance sets: isolated runs, checked answers, a report
+  bench PROBLEM --sizes    the same problem through several backends at growing sizes
   list                     problems, and backends with versions and capabilities
 
 `python -m optmodel solve PROBLEM --help` lists a problem's own options.
@@ -233,42 +234,124 @@ def cmd_explain(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+BENCH_DESCRIPTION = """\
+Benchmark backends on a set of instances, the way solver benchmarks are run: every run in its own
+process under a time limit (plus --grace, then killed) and a memory limit, every answer checked
+against the known optimum (optimal.csv beside the files, or --optima) and the other backends'
+certified answers; disagreements are flagged WRONG. Rows are appended to the results store as they
+finish: re-running the same command skips finished runs, and Ctrl-C keeps them.
+
+TARGETs: model files (.mps .qps .lp, optionally .gz), TSPLIB .tsp, DIMACS .gr, folders of them,
+globs, or PROBLEM:SIZE for a generated instance. On a .tsp, highs and scip mean the exact MIP with
+lazy subtour cuts on that solver; on a .gr, the shortest path from vertex 1 to the last vertex.
+
+With --sizes and one PROBLEM: the scaling sweep instead (in one process, warm, medians of
+--repeat runs of each size).
+
+Summary: solved (optimal, certified where duals exist, and not WRONG), the shifted geometric
+mean of times (shift 10 s; unsolved runs count at the time limit), a Dolan-More performance profile.
+Cluster: start `dask scheduler` and `dask worker tcp://HOST:8786 --nthreads 1` on each machine, then
+pass --scheduler tcp://HOST:8786 (README: "Benchmarking on a cluster").
+"""
+
+
 def cmd_bench(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m optmodel bench",
-        description="Solve generated instances of growing size with each backend: a warm-up run, then "
-        "--repeat runs; medians of build and solve seconds.",
-    )
-    parser.add_argument("problem", help="a problem name (see `list`)")
-    parser.add_argument("--backends", required=True, help="comma-separated, e.g. highs,ortools,pyomo,cvxpy")
-    parser.add_argument("--sizes", required=True, help="comma-separated instance sizes, e.g. 10,20,40")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per point after the warm-up (default 3)")
-    parser.add_argument("--seed", type=int, default=0, help="instance generator seed")
-    parser.add_argument("--time-limit", type=float, metavar="S", help="per solve")
-    parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
-    parser.add_argument("--plot", metavar="FILE.png", help="log-log plot of seconds against size")
+    parser = argparse.ArgumentParser(prog="python -m optmodel bench", description=BENCH_DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("targets", nargs="+", metavar="TARGET", help="files, folders, globs, PROBLEM:SIZE")
+    parser.add_argument("--backends", required=True, help="comma-separated, e.g. highs,scip,ortools:scip")
+    parser.add_argument("--time-limit", type=float, metavar="S", help="per run (default 60; sweep: none)")
+    parser.add_argument("--seeds", default="0", metavar="LIST",
+                        help="comma-separated solver seeds (and generator seeds of PROBLEM:SIZE), default 0")
+    parser.add_argument("--repeat", type=int, metavar="N", help="runs per instance, backend and seed "
+                        "(default 1; sweep: 3 timed runs after a warm-up)")
+    parser.add_argument("--mip-gap", type=float, default=1e-4, metavar="G", help="relative gap limit (default 1e-4)")
+    parser.add_argument("--threads", type=int, default=1, metavar="N", help="solver threads per run (default 1)")
+    parser.add_argument("--memory", type=float, default=4096, metavar="MB", help="memory limit per run (default 4096)")
+    parser.add_argument("--grace", type=float, default=10, metavar="S",
+                        help="seconds past the time limit before a run is killed (default 10)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="runs at a time on this machine")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://host:8786")
+    parser.add_argument("--optima", metavar="CSV", help="known optima: name,optimal_objective (adds to optimal.csv)")
+    parser.add_argument("--results", metavar="FILE", help="the results store (JSONL; default REPORT/results.jsonl "
+                        "or optmodel-bench.jsonl); the sweep writes its rows here as JSON")
+    parser.add_argument("--report", metavar="DIR", help="write report.md, report.html and profile.png here")
+    parser.add_argument("--sizes", help="the scaling sweep: comma-separated sizes of one PROBLEM, e.g. 10,20,40")
+    parser.add_argument("--plot", metavar="FILE.png", help="sweep: log-log plot of seconds against size")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args(argv)
-    from optmodel import bench
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends:
+        raise OptmodelError("--backends names no backend")
+    if args.repeat is not None and args.repeat < 1:
+        raise OptmodelError("--repeat must be at least 1")
+    if args.sizes is not None:
+        return _bench_sweep(args, backends)
+    from optmodel.benchmark import instances, report, runner
+    from optmodel.benchmark.store import Store
+
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        raise OptmodelError(f"--seeds must be integers separated by commas, got {args.seeds!r}") from None
+    for flag, value, least in (("--workers", args.workers, 1), ("--threads", args.threads, 1),
+                               ("--memory", args.memory, 1), ("--grace", args.grace, 0),
+                               ("--time-limit", args.time_limit, 0), ("--mip-gap", args.mip_gap, 0)):
+        if value is not None and not value >= least:
+            raise OptmodelError(f"{flag} must be at least {least:g}, got {value:g}")
+    from optmodel.dispatch import get_backend
+
+    for label in backends:  # an unknown or missing backend is a mistake in the command, not a row
+        get_backend(label)
+    found = instances.collect(args.targets, args.optima)
+    settings = runner.Settings(time_limit=60.0 if args.time_limit is None else args.time_limit,
+                               mip_gap=args.mip_gap, threads=args.threads, memory_mb=args.memory, grace=args.grace)
+    store_path = Path(args.results) if args.results else (
+        Path(args.report) / "results.jsonl" if args.report else Path("optmodel-bench.jsonl"))
+    store = Store(store_path)
+    runs = runner.plan(found, backends, seeds, args.repeat or 1)
+    complete = runner.execute(runs, settings, store, workers=args.workers, scheduler=args.scheduler)
+    keys = {r.key(settings) for r in runs}
+    rows = report.check([row for row in store.rows if row["run"] in keys])
+    written = []
+    if args.report:
+        command = "python -m optmodel bench " + " ".join(argv)
+        written = report.write_report(rows, args.report, "optmodel bench", command, runner.machine())
+    if args.json:
+        out = report.to_json(rows)
+        out.update(complete=complete, results=str(store_path), files=[str(p) for p in written])
+        print(json.dumps(out, allow_nan=False))
+    else:
+        print(report.terminal_table(rows, color=sys.stdout.isatty()))
+        print(f"\n{len(rows)} of {len(runs)} runs in {store_path}" + ("" if complete else " (interrupted)"))
+        for path in written:
+            print(f"wrote {path}")
+    return EXIT_OK if complete else 130
+
+
+def _bench_sweep(args: argparse.Namespace, backends: list[str]) -> int:
+    from optmodel.benchmark import sweep
 
     problems = _problems()
-    if args.problem not in problems:
-        raise OptmodelError(f"unknown problem {args.problem!r}; problems: {', '.join(problems)}")
+    if len(args.targets) != 1 or args.targets[0] not in problems:
+        raise OptmodelError(f"--sizes sweeps one problem; problems: {', '.join(problems)}")
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
     except ValueError:
         raise OptmodelError(f"--sizes must be integers separated by commas, got {args.sizes!r}") from None
-    if args.repeat < 1:
-        raise OptmodelError("--repeat must be at least 1")
     if min(sizes) < 1:
         raise OptmodelError(f"--sizes must be positive, got {args.sizes!r}")
-    problem = problems[args.problem]
-    rows = bench.run(problem, [b.strip() for b in args.backends.split(",") if b.strip()], sizes,
-                     repeat=args.repeat, seed=args.seed, time_limit=args.time_limit)
-    print(bench.table(rows))
+    problem = problems[args.targets[0]]
+    rows = sweep.run(problem, backends, sizes, repeat=args.repeat or 3, seed=int(args.seeds.split(",")[0]),
+                     time_limit=args.time_limit)
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
+        print(json.dumps({"rows": rows}, default=str))
+    else:
+        print(sweep.table(rows))
+    if args.results:
+        Path(args.results).write_text(json.dumps(rows, indent=1, default=str))
     if args.plot:
-        bench.plot(rows, args.plot, f"optmodel bench {problem.name}", problem.sizes_help)
+        sweep.plot(rows, args.plot, f"optmodel bench {problem.name}", problem.sizes_help)
     return EXIT_OK
 
 

@@ -22,6 +22,22 @@ def load(package: str, attribute: str, name: str) -> Any | None:
     return found if found is not None and found.name == name else None
 
 
+def external(module_path: str, attribute: str) -> Any | None:
+    """``attribute`` of a module outside optmodel, named by its import path; None if it has none.
+    A module that is missing or fails to import says so (a user's plugin deserves its own error)."""
+    from optmodel.errors import OptmodelError
+
+    try:
+        module = importlib.import_module(module_path)
+    except ModuleNotFoundError as err:
+        if err.name is not None and module_path.startswith(err.name):
+            return None
+        raise OptmodelError(f"plugin {module_path!r} failed to import: {err}") from err
+    except Exception as err:
+        raise OptmodelError(f"plugin {module_path!r} failed to import: {type(err).__name__}: {err}") from err
+    return getattr(module, attribute, None)
+
+
 def discover(package: str, path: Iterable[str], attribute: str) -> dict[str, Any]:
     """Every module's ``attribute`` in the package, by name (modules starting with _ skipped)."""
     found: dict[str, Any] = {}

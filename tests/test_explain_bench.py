@@ -55,7 +55,7 @@ def test_model_repr_for_notebooks():
 def test_bench_writes_rows_and_plot(tmp_path):
     rows_file, plot = tmp_path / "rows.json", tmp_path / "plot.png"
     out = cli("bench", "shortest-path", "--backends", "highs,auto,fast-tsp", "--sizes", "4,6", "--repeat", "1",
-              "--json", str(rows_file), "--plot", str(plot))
+              "--results", str(rows_file), "--plot", str(plot))
     rows = json.loads(rows_file.read_text())
     assert {(r["backend"], r["size"]) for r in rows} == {(b, s) for b in ("highs", "auto", "fast-tsp") for s in (4, 6)}
     solved = [r for r in rows if r["status"] == "optimal"]

@@ -1,4 +1,4 @@
-"""``bench``: the same spec through several backends on generated instances of growing size."""
+"""``bench PROBLEM --sizes``: the same spec through several backends on generated instances of growing size."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Benchmarks over instance sets: isolated runs, a results store, checks and reports."""

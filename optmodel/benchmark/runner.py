@@ -1,0 +1,212 @@
+"""The run matrix (instances × backends × seeds × repeats), executed in isolated processes on a local
+pool or a Dask cluster, each finished run appended to the results store as it arrives.
+
+Re-running the same benchmark skips the runs already in the store; Ctrl-C kills the runs in flight
+(they are not stored, so they run again next time) and keeps everything finished.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import socket
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from optmodel.benchmark import isolation
+from optmodel.benchmark.instances import Instance
+from optmodel.benchmark.store import Store
+
+SOLVE_TASK = "optmodel.benchmark.instances:solve"
+# Imported once by the fork server, so runs do not each pay for them.
+PRELOAD = ("optmodel.benchmark.instances", "optmodel.formats", "optmodel.model", "optmodel.dispatch",
+           "optmodel.solving", "optmodel.verify", "optmodel.tsplib", "optmodel.graphs", "optmodel.problems")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every run of a benchmark shares; part of each run's identity in the store."""
+
+    time_limit: float = 60.0
+    mip_gap: float | None = 1e-4  # MIPLIB's gap limit
+    threads: int = 1
+    memory_mb: float | None = 4096.0
+    grace: float = 10.0  # beyond the time limit before the process is killed (reading, checking)
+
+    @property
+    def wall_limit(self) -> float:
+        return self.time_limit + self.grace
+
+
+@dataclass(frozen=True)
+class Run:
+    instance: Instance
+    backend: str
+    seed: int
+    repeat: int
+
+    def key(self, settings: Settings) -> str:
+        return (f"{self.instance.path}|{self.backend}|seed={self.seed}|repeat={self.repeat}"
+                f"|limit={settings.time_limit:g}|gap={settings.mip_gap}|threads={settings.threads}")
+
+
+def plan(instances: Sequence[Instance], backends: Sequence[str], seeds: Sequence[int], repeat: int) -> list[Run]:
+    """Every run, instance by instance (so a partial benchmark covers whole instances first)."""
+    return [Run(inst, b, s, r) for inst in instances for s in seeds for r in range(repeat) for b in backends]
+
+
+def preload_modules(backends: Sequence[str]) -> list[str]:
+    """The solver libraries (and backend modules) the runs will import: imported once, in the server."""
+    from optmodel.dispatch import backend_class
+
+    modules = list(PRELOAD)
+    for label in backends:
+        name = label.partition(":")[0]
+        cls = backend_class(name)
+        if cls is not None and cls.unavailable_reason() is None:
+            modules += [cls.__module__, *cls.modules]
+    return list(dict.fromkeys(modules))
+
+
+def execute_one(run: dict[str, Any], settings: dict[str, Any], preload: Sequence[str] = (),
+                cancel: threading.Event | None = None) -> dict[str, Any]:
+    """One run in its own process: the store's row. Runs on a local thread or on a Dask worker."""
+    s = Settings(**settings)
+    inst = run["instance"]
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    options = {"time_limit": s.time_limit, "mip_gap": s.mip_gap, "threads": s.threads}
+    outcome = isolation.run(SOLVE_TASK, {"instance": inst, "backend": run["backend"], "seed": run["seed"],
+                                         "options": options},
+                            wall_limit=s.wall_limit, memory_mb=s.memory_mb, preload=preload, cancel=cancel)
+    row: dict[str, Any] = {
+        "run": run["key"], "instance": inst["name"], "set": inst["set"], "kind": inst["kind"], "path": inst["path"],
+        "backend": run["backend"], "seed": run["seed"], "repeat": run["repeat"],
+        "time_limit": s.time_limit, "mip_gap": s.mip_gap, "threads": s.threads, "memory_mb": s.memory_mb,
+        "status": "error", "sense": None, "objective": None, "bound": None, "gap": None, "certified": False,
+        "reference": inst["reference"], "build_seconds": None, "solve_seconds": None,
+        "wall_seconds": round(outcome.wall_seconds, 4), "peak_mb": _round(outcome.peak_mb),
+        "solver_version": "", "host": socket.gethostname(), "started": started, "message": outcome.message,
+    }
+    if outcome.status == isolation.OK:
+        row.update(outcome.result)
+    elif outcome.status == isolation.RAISED:
+        row["status"] = "error"
+    else:  # killed, crashed, cancelled
+        row["status"] = outcome.status
+    return row
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
+
+
+def execute(
+    runs: Sequence[Run],
+    settings: Settings,
+    store: Store,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> bool:
+    """Run what the store lacks; True when all finished, False when Ctrl-C stopped it (rows kept)."""
+    from tqdm import tqdm
+
+    done = store.done()
+    pending = [r for r in runs if r.key(settings) not in done]
+    jobs = [{"instance": r.instance.to_dict(), "backend": r.backend, "seed": r.seed, "repeat": r.repeat,
+             "key": r.key(settings)} for r in pending]
+    if not jobs:
+        return True
+    preload = preload_modules(sorted({r.backend for r in pending}))
+    disable = None if progress is None else not progress  # None: a bar on a terminal only
+    with tqdm(total=len(runs), initial=len(runs) - len(jobs), desc="bench", unit="run", file=sys.stderr,
+              disable=disable, dynamic_ncols=True) as bar:
+
+        def finished(row: dict[str, Any]) -> None:
+            store.append(row)
+            bar.set_postfix_str(f"{row['instance']} {row['backend']}: {row['status']}", refresh=False)
+            bar.update(1)
+            if on_row is not None:
+                on_row(row)
+
+        if scheduler:
+            return _on_dask(jobs, asdict(settings), scheduler, finished)
+        return _on_threads(jobs, asdict(settings), max(1, workers), preload, finished)
+
+
+def _on_threads(jobs: list[dict[str, Any]], settings: dict[str, Any], workers: int, preload: Sequence[str],
+                finished: Callable[[dict[str, Any]], None]) -> bool:
+    cancel = threading.Event()
+    queue = iter(jobs)
+    with ThreadPoolExecutor(workers) as pool:
+        running: set[Future[dict[str, Any]]] = set()
+
+        def top_up() -> None:  # submit lazily, so Ctrl-C leaves nothing queued
+            while len(running) < workers:
+                job = next(queue, None)
+                if job is None:
+                    return
+                running.add(pool.submit(execute_one, job, settings, preload, cancel))
+
+        try:
+            top_up()
+            while running:
+                ready, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    running.discard(future)
+                    finished(future.result())
+                top_up()
+        except KeyboardInterrupt:
+            cancel.set()  # every child is killed within a poll; their rows are not stored
+            wait(running)
+            return False
+    return True
+
+
+def _on_dask(jobs: list[dict[str, Any]], settings: dict[str, Any], scheduler: str,
+             finished: Callable[[dict[str, Any]], None]) -> bool:
+    """The same runs as Dask tasks: each worker thread runs one isolated process at a time."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        from optmodel.errors import OptmodelError
+
+        raise OptmodelError("--scheduler needs Dask: pip install 'optmodel[cluster]'") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as err:
+        from optmodel.errors import OptmodelError
+
+        raise OptmodelError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+    with client:
+        futures = [client.submit(execute_one, job, settings, pure=False) for job in jobs]
+        try:
+            for future in as_completed(futures):
+                finished(future.result())
+        except KeyboardInterrupt:
+            client.cancel(futures)  # queued runs are dropped; those in flight end at their own limit
+            return False
+    return True
+
+
+def machine() -> dict[str, Any]:
+    """Where the benchmark ran, for the report."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    memory = None
+    try:
+        memory = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {"host": socket.gethostname(), "cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory,
+            "os": platform.platform(), "python": platform.python_version()}
