@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -276,6 +277,8 @@ def cmd_bench(argv: Sequence[str]) -> int:
     parser.add_argument("--results", metavar="FILE", help="the results store (JSONL; default REPORT/results.jsonl "
                         "or optmodel-bench.jsonl); the sweep writes its rows here as JSON")
     parser.add_argument("--report", metavar="DIR", help="write report.md, report.html and profile.png here")
+    parser.add_argument("--retry", metavar="STATUSES", default="",
+                        help="run again the stored runs with these statuses, e.g. crashed,killed,error")
     parser.add_argument("--sizes", help="the scaling sweep: comma-separated sizes of one PROBLEM, e.g. 10,20,40")
     parser.add_argument("--plot", metavar="FILE.png", help="sweep: log-log plot of seconds against size")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -301,8 +304,9 @@ def cmd_bench(argv: Sequence[str]) -> int:
             raise OptmodelError(f"{flag} must be at least {least:g}, got {value:g}")
     from optmodel.dispatch import get_backend
 
-    for label in backends:  # an unknown or missing backend is a mistake in the command, not a row
-        get_backend(label)
+    with contextlib.redirect_stdout(sys.stderr):  # what a plugin prints on import is not our output
+        for label in backends:  # an unknown or missing backend is a mistake in the command, not a row
+            get_backend(label)
     found = instances.collect(args.targets, args.optima)
     settings = runner.Settings(time_limit=60.0 if args.time_limit is None else args.time_limit,
                                mip_gap=args.mip_gap, threads=args.threads, memory_mb=args.memory, grace=args.grace)
@@ -310,7 +314,8 @@ def cmd_bench(argv: Sequence[str]) -> int:
         Path(args.report) / "results.jsonl" if args.report else Path("optmodel-bench.jsonl"))
     store = Store(store_path)
     runs = runner.plan(found, backends, seeds, args.repeat or 1)
-    complete = runner.execute(runs, settings, store, workers=args.workers, scheduler=args.scheduler)
+    retry = frozenset(s.strip() for s in args.retry.split(",") if s.strip())
+    complete = runner.execute(runs, settings, store, workers=args.workers, scheduler=args.scheduler, retry=retry)
     keys = {r.key(settings) for r in runs}
     rows = report.check([row for row in store.rows if row["run"] in keys])
     written = []

@@ -354,3 +354,96 @@ def test_the_seed_reaches_the_solvers_random_seed():
     assert s.getParam("randomization/randomseedshift") == 7
     with pytest.raises(OptmodelError, match="seed"):
         SolveOptions(seed=-1)
+
+
+PIDFILE_PLUGIN = """
+    import os, subprocess, time
+    from optmodel.backends.highs import Highs
+
+    class Orphan(Highs):
+        name = "orphan"
+
+        def run(self, options):
+            helper = subprocess.Popen(["sleep", "300"])
+            with open(os.environ["ORPHAN_PIDS"], "a") as f:
+                f.write(f"{os.getpid()} {helper.pid}\\n")
+            time.sleep(300)
+
+    BACKEND = Orphan
+"""
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_no_run_outlives_a_killed_benchmark(tmp_path, plugins, monkeypatch, sig):
+    (Path(plugins) / "benchplug" / "orphan.py").write_text(textwrap.dedent(PIDFILE_PLUGIN))
+    pids = tmp_path / "pids"
+    monkeypatch.setenv("ORPHAN_PIDS", str(pids))
+    proc = subprocess.Popen([sys.executable, "-m", "optmodel", "bench", "shortest-path:3", "shortest-path:4",
+                             "--backends", "benchplug.orphan", "--workers", "2", "--time-limit", "600",
+                             "--results", str(tmp_path / "r.jsonl")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 4):
+        time.sleep(0.05)
+    running = [int(p) for p in pids.read_text().split()]
+    assert len(running) == 4 and all(_alive(p) for p in running)
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    assert proc.returncode == (-9 if sig == signal.SIGKILL else 130)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in running):
+        time.sleep(0.05)
+    assert not [p for p in running if _alive(p)]  # the runs and their helper processes are gone
+
+
+def test_the_memory_limit_covers_a_runs_helper_processes():
+    hog = "import time; b = bytearray(600 * 2**20); time.sleep(60)"
+    out = isolation.run("subprocess:call", {"args": [sys.executable, "-c", hog]}, wall_limit=60, memory_mb=300)
+    assert out.status == "killed" and "memory limit" in out.message
+
+
+def test_the_store_writes_no_nan_and_keeps_the_latest_row_of_a_retried_run(tmp_path):
+    store = Store(tmp_path / "r.jsonl")
+    store.append({"run": "a", "status": "crashed", "solve_seconds": float("nan"), "objective": float("inf")})
+    row = rows_of(tmp_path / "r.jsonl")[0]
+    assert row["solve_seconds"] is None and row["objective"] is None
+    assert store.done(frozenset({"crashed"})) == set() and store.done() == {"a"}
+    store.append({"run": "a", "status": "optimal"})
+    assert [r["status"] for r in Store(tmp_path / "r.jsonl").rows] == ["optimal"]
+
+
+def test_retry_reruns_the_runs_that_crashed(tmp_path, plugins):
+    store = tmp_path / "r.jsonl"
+    bench("shortest-path:3", "--backends", "highs,benchplug.crash", "--results", store)
+    assert sorted(r["status"] for r in rows_of(store)) == ["crashed", "optimal"]
+    bench("shortest-path:3", "--backends", "highs,benchplug.crash", "--results", store)
+    assert len(rows_of(store)) == 2
+    out = json.loads(bench("shortest-path:3", "--backends", "highs,benchplug.crash", "--results", store,
+                           "--retry", "crashed", "--json").stdout)
+    assert len(rows_of(store)) == 3 and len(out["rows"]) == 2  # the crash ran again; the store keeps both
+
+
+def test_what_a_library_prints_does_not_reach_the_json_on_stdout(tmp_path, plugins):
+    (Path(plugins) / "benchplug" / "noisy.py").write_text(textwrap.dedent("""
+        from optmodel.backends.highs import Highs
+        print("banner of a chatty library")
+
+        class Noisy(Highs):
+            name = "noisy"
+
+            def run(self, options):
+                print("solving loudly")
+                return super().run(options)
+
+        BACKEND = Noisy
+    """))
+    out = bench("shortest-path:3", "--backends", "benchplug.noisy", "--results", tmp_path / "r.jsonl", "--json")
+    assert json.loads(out.stdout)["rows"][0]["status"] == "optimal"
+    assert "banner of a chatty library" in out.stderr

@@ -1,7 +1,7 @@
 """Instance sets: which files (or generated problems) a benchmark runs, their known optima, and the
 solve of one instance by one backend inside the isolated child.
 
-A target is a file, a folder (its model files, not recursive), a glob, or ``PROBLEM:SIZE`` for a
+A target is a file, a folder (its model files, in subfolders too), a glob, or ``PROBLEM:SIZE`` for a
 generated instance of a built-in problem. Known optima come from an ``optimal.csv`` beside the
 files (columns ``name`` and ``optimal_objective`` or ``optimum``, as in ``../shared/data``) or from
 ``--optima FILE``.
@@ -107,7 +107,7 @@ def collect(targets: Sequence[str], optima: str | Path | None = None) -> list[In
         problem_name, colon, size = target.partition(":")
         path = Path(target)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and _kind(p))
+            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p))
             if not files:
                 raise InputError(f"no model files ({', '.join(KINDS)}) in this folder", path=path)
             for p in files:
@@ -125,7 +125,8 @@ def collect(targets: Sequence[str], optima: str | Path | None = None) -> list[In
         elif colon and get(problem_name) is not None:
             if not size.isdigit() or int(size) < 1:
                 raise InputError(f"{target!r}: the size after {problem_name}: must be a positive integer")
-            found.setdefault(target, Instance(target, "generated", "generated", target, extra.get(target)))
+            # no reference: each seed generates another instance; the backends' answers are compared
+            found.setdefault(target, Instance(target, "generated", "generated", target))
         else:
             raise InputError(f"{target!r} is not a file, folder, glob or PROBLEM:SIZE (problems: see `list`)")
     return list(found.values())
@@ -147,7 +148,8 @@ def solve(instance: dict[str, Any], backend: str, seed: int, options: dict[str, 
         try:
             choose(model, label, opts)
         except OptmodelError as err:
-            row.update(status="skipped", message=str(err))
+            meant = f"on a TSP, {backend!r} means {label!r}: " if label != backend else ""
+            row.update(status="skipped", message=meant + str(err))
             return row
         if opts.time_limit is not None:  # the limit covers reading the instance too
             left = max(opts.time_limit - (time.perf_counter() - began), 0.01)
@@ -157,8 +159,8 @@ def solve(instance: dict[str, Any], backend: str, seed: int, options: dict[str, 
         row["message"] = str(err)
         return row
     row.update(status=sol.status.value, objective=_number(sol.objective), bound=_number(sol.bound),
-               gap=_number(sol.gap), certified=bool(sol.certified), build_seconds=sol.build_seconds,
-               solve_seconds=sol.solve_seconds, solver_version=f"{sol.backend} {sol.backend_version}".strip(),
+               gap=_number(sol.gap), certified=bool(sol.certified), build_seconds=_number(sol.build_seconds),
+               solve_seconds=_number(sol.solve_seconds), solver_version=f"{sol.backend} {sol.backend_version}".strip(),
                message=sol.message)
     return row
 

@@ -30,6 +30,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 POLL_SECONDS = 0.05
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 KILLED, CRASHED, RAISED, OK, CANCELLED = "killed", "crashed", "raised", "ok", "cancelled"
 BASE_PRELOAD = ("numpy", "scipy.sparse", "optmodel", "optmodel.benchmark.isolation")
 
@@ -40,7 +41,7 @@ class Outcome:
     result: Any = None
     message: str = ""
     wall_seconds: float = 0.0
-    peak_mb: float | None = None  # the child's peak resident memory
+    peak_mb: float | None = None  # resident memory the run added at its peak (killed: its total at the kill)
 
 
 def run(
@@ -68,9 +69,36 @@ _CONTEXT: Any = None
 def _context(preload: Sequence[str]) -> Any:
     global _CONTEXT
     if _CONTEXT is None:  # the preload list is fixed when the server starts: the first caller's
-        _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload([*BASE_PRELOAD, *preload])
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([*BASE_PRELOAD, *preload])
+        _start_server(ctx)
+        _CONTEXT = ctx
     return _CONTEXT
+
+
+def warm(preload: Sequence[str] = ()) -> None:
+    """Start the fork server now, so that its imports are not charged to the first run's clock."""
+    if not multiprocessing.current_process().daemon:
+        _context(preload)
+
+
+def _start_server(ctx: Any) -> None:
+    """The server inherits what is set while it starts: its stdout goes to stderr (what a library
+    prints on import must not reach a --json stdout) and it ignores Ctrl-C, which the parent handles."""
+    from multiprocessing import forkserver
+
+    main = threading.current_thread() is threading.main_thread()
+    saved_stdout = os.dup(1)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        sys.stdout.flush()
+        os.dup2(2, 1)
+        forkserver.ensure_running()
+    finally:
+        os.dup2(saved_stdout, 1)
+        os.close(saved_stdout)
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _run_forked(task: str, kwargs: dict[str, Any], preload: Sequence[str], wall_limit: float | None,
@@ -145,7 +173,7 @@ def _watch(pid: int, handles: list[Any], ready: Any, receive: Any, exited: Any, 
         if cancel is not None and cancel.is_set():
             _kill(pid)
             return Outcome(CANCELLED, message="cancelled", peak_mb=peak or None)
-        rss = _rss_mb(pid)
+        rss = _rss_mb(pid, tree=True)
         peak = max(peak, rss or 0.0)
         elapsed = time.perf_counter() - began
         if wall_limit is not None and elapsed > wall_limit:
@@ -156,14 +184,32 @@ def _watch(pid: int, handles: list[Any], ready: Any, receive: Any, exited: Any, 
             return Outcome(KILLED, message=f"killed at the memory limit of {memory_mb:g} MB", peak_mb=peak)
 
 
-def _rss_mb(pid: int) -> float | None:
-    """Resident memory of the child and its process group's other members is not summed: the child
-    is the solver's process, and solvers run threads, not processes."""
+def _rss_mb(pid: int, tree: bool = False) -> float | None:
+    """Resident memory of ``pid`` (with ``tree``: and of all its descendants, e.g. a solver that
+    runs a helper executable), from /proc; None where there is no /proc."""
+    total, found, todo = 0.0, False, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * PAGE / 2**20
+            found = True
+        except (OSError, ValueError, IndexError):
+            continue
+        if tree:
+            todo += _children(p)
+    return total if found else None
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
     try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return None
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                out += [int(c) for c in f.read().split()]
+    except (OSError, ValueError):
+        pass
+    return out
 
 
 def _kill(pid: int) -> None:
@@ -186,8 +232,16 @@ def _exit_text(code: int | None) -> str:
 
 def _child(task: str, kwargs: dict[str, Any], send: Any) -> None:
     _detach()
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # the fork server outlives a killed parent: watch the parent itself
+        threading.Thread(target=_die_with, args=(parent.sentinel,), daemon=True).start()
     send.send(_call(task, kwargs))
     send.close()
+
+
+def _die_with(sentinel: int) -> None:
+    wait([sentinel])
+    os.killpg(0, signal.SIGKILL)
 
 
 def _detach() -> None:
@@ -196,6 +250,8 @@ def _detach() -> None:
     with contextlib.suppress(OSError):
         os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout.flush()
+    os.dup2(2, 1)  # what the task prints is a log, not the parent's output
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             import ctypes
@@ -204,6 +260,7 @@ def _detach() -> None:
 
 
 def _call(task: str, kwargs: dict[str, Any]) -> tuple[str, Any, float | None]:
+    baseline = _rss_mb(os.getpid()) or 0.0  # what the preloaded libraries already occupy
     try:
         module, _, name = task.partition(":")
         result = getattr(importlib.import_module(module), name)(**kwargs)
@@ -211,17 +268,20 @@ def _call(task: str, kwargs: dict[str, Any]) -> tuple[str, Any, float | None]:
     except BaseException as err:  # the task's failure is its result, whatever it is
         lines = traceback.format_exception_only(type(err), err)
         status, payload = RAISED, (lines[-1].strip() if lines else type(err).__name__)
-    return status, payload, _peak_mb()
+    return status, payload, _peak_mb(baseline)
 
 
-def _peak_mb() -> float | None:
+def _peak_mb(baseline: float) -> float | None:
+    """Peak resident memory the run added: this process's beyond ``baseline`` (the libraries that
+    the fork server had loaded, the same for every run), or its largest finished child's."""
     try:
         import resource
 
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        own, children = (resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     except (ImportError, OSError):
         return None
-    return kb / 1024 if sys.platform != "darwin" else kb / 2**20
+    unit = 1024 if sys.platform != "darwin" else 2**20
+    return max(own / unit - baseline, children / unit, 0.0)
 
 
 def _interpreter_main(fd: int) -> None:

@@ -26,27 +26,30 @@ DEFAULT_GAP = 1e-4  # MIPLIB 2017's relative gap limit, the default tolerance of
 # Runs without a trustworthy answer: they cost a row, never a "wrong" flag.
 _UNCHECKED = frozenset({"killed", "crashed", "skipped", "error", "unverified"})
 _NO_OPTIMUM = frozenset({"infeasible", "unbounded", "infeasible_or_unbounded"})
+_SOLVED = frozenset({"optimal", *_NO_OPTIMUM})
 _RED, _RESET = "\x1b[31m", "\x1b[0m"
 
 DEFINITIONS = (
-    "A run is *solved* when its status is optimal (the returned point passed optmodel's feasibility "
-    "check) and was not flagged wrong. A run is *wrong* when its objective differs "
-    "from the instance's reference optimum (or, without one, from another backend's certified optimum) "
-    "by more than the tolerance max(mip_gap, 1e-6) × max(1, |optimum|) (mip_gap 1e-4 when unset), when "
-    "any objective is better than that optimum or a bound lies beyond it, when it reports infeasible or "
-    "unbounded although an optimum is known, when it reports optimal although another backend "
-    "certified infeasibility or unboundedness, or when another backend's checked feasible point is better "
+    "A run is *solved* when, within its time limit, it answered optimal (the returned point passed "
+    "optmodel's feasibility check) or proved the instance infeasible or unbounded, and was not flagged "
+    "wrong. A run is *wrong* when its objective differs from the instance's reference optimum (or, "
+    "without one, from another backend's certified optimum) by more than the tolerance "
+    "max(mip_gap, 1e-6) × max(1, |optimum|) (mip_gap 1e-4 when unset); when any objective is better than "
+    "that optimum or a bound lies beyond it; when it reports infeasible or unbounded although an optimum "
+    "is known or another backend found a checked feasible point; when it reports optimal although "
+    "another backend certified unboundedness; or when another backend's checked feasible point is better "
     "than its claimed optimum or its bound (a checked point proves how good the optimum is at least, "
-    "which catches wrong MIP answers where no duals exist); killed, crashed, skipped, error and unverified runs are "
-    "never wrong. Time = build + solve seconds as the solver reports them (wall seconds when neither is "
-    "known). SGM is the shifted geometric mean of times, exp(mean(log(t + 10))) − 10, with shift 10 s "
-    "as in Mittelmann's benchmarks; unsolved runs are counted at the time limit (at the largest time of "
-    "the benchmark when there is none), repeats of a run are reduced to their median first, and only "
-    "the problems that every backend ran count (none skipped them), so that all SGMs average the same "
-    "problems. SGM relative divides by the smallest SGM. Counts are per run (every seed and "
-    "repeat). The performance profile (Dolan & Moré 2002) shows, for each backend, the share of "
-    "problems (instance × seed) it solved within τ times the best backend's time. An unsolved cell with "
-    "a point and a known optimum shows how far above (or below) the optimum that point is."
+    "which catches wrong MIP answers where no duals exist). Killed, crashed, skipped, error and "
+    "unverified runs are never wrong. A generated instance (PROBLEM:SIZE) is another instance for every "
+    "seed. Time = build + solve seconds as the solver reports them (wall seconds when neither is known). "
+    "SGM is the shifted geometric mean of times, exp(mean(log(t + 10))) − 10, with shift 10 s as in "
+    "Mittelmann's benchmarks, over every problem (instance × seed); unsolved runs, skipped ones "
+    "included, count at the time limit (at the largest time of the benchmark when there is none), and "
+    "repeats of a run are reduced to their median first. SGM relative divides by the smallest SGM. "
+    "Counts are per run (every seed and repeat); killed runs hit the wall-clock or the memory limit "
+    "(the message says which). The performance profile (Dolan & Moré 2002) shows, for each backend, the "
+    "share of problems it solved within τ times the best backend's time. An unsolved cell with a point "
+    "and a known optimum shows how far that point is from the optimum."
 )
 
 
@@ -70,12 +73,14 @@ def _g(x: float) -> str:
 
 
 def _tol(row: dict[str, Any], v: float) -> float:
-    gap = row.get("mip_gap") or DEFAULT_GAP
-    return max(gap, 1e-6) * max(1.0, abs(v))
+    gap = row.get("mip_gap")
+    return max(DEFAULT_GAP if gap is None else gap, 1e-6) * max(1.0, abs(v))
 
 
-def _key(row: dict[str, Any]) -> tuple[str, str]:
-    return (row.get("instance"), row.get("path"))
+def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The instance a row answers: a generated one is another instance for every seed."""
+    seed = row.get("seed") if row.get("kind") == "generated" else None
+    return (row.get("instance"), row.get("path"), seed)
 
 
 def _wrong_reason(row: dict[str, Any], answers: list[tuple[str, float]], certified_none: list[str],
@@ -160,8 +165,9 @@ def check(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             else:
                 answers = [(p["backend"], v) for p in peers
                            if p.get("status") == "optimal" and (v := _num(p.get("objective"))) is not None]
-                certified_none = list(dict.fromkeys(
-                    p["backend"] for p in peers if p.get("status") in ("infeasible", "unbounded")))
+                # a certified infeasibility does not beat a checked point (the point is the stronger
+                # evidence, and flags the infeasible run below); a certified unboundedness does
+                certified_none = list(dict.fromkeys(p["backend"] for p in peers if p.get("status") == "unbounded"))
             points = [(p["backend"], v) for p in group if p.get("backend") != row.get("backend")
                       and p.get("status") in ("optimal", "feasible") and (v := _num(p.get("objective"))) is not None]
             reason = _wrong_reason(row, answers, certified_none, points)
@@ -176,8 +182,12 @@ def check(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def solved(row: dict[str, Any]) -> bool:
-    """Status optimal and not flagged wrong by :func:`check`."""
-    return row.get("status") == "optimal" and not row.get("wrong", False)
+    """Answered within the time limit and not flagged wrong by :func:`check`: optimal, or proven
+    infeasible or unbounded (MIPLIB counts a correct proof of infeasibility as solved)."""
+    if row.get("status") not in _SOLVED or row.get("wrong", False):
+        return False
+    limit = _num(row.get("time_limit"))
+    return limit is None or seconds(row) <= limit
 
 
 def seconds(row: dict[str, Any]) -> float:
@@ -209,9 +219,7 @@ def _reduced_times(rows: list[dict[str, Any]], unsolved: str) -> dict[str, dict[
     benchmark when it has none) or infinity (``unsolved="inf"``)."""
     largest = _largest_time(rows)
     times: dict[str, dict[tuple, list[float]]] = {b: {} for b in _backends(rows)}
-    for r in rows:
-        if r.get("status") == "skipped":
-            continue
+    for r in rows:  # a skipped run is unsolved: the backend cannot answer there
         if solved(r):
             t = seconds(r)
         elif unsolved == "inf":
@@ -237,11 +245,10 @@ def summary(rows_checked: list[dict[str, Any]], shift: float = SHIFT) -> list[di
     Keys: backend, runs, solved, wrong, time_limit_hits (time_limit or killed), killed, crashed,
     errors (error or unverified), skipped, sgm (seconds; None when every run was skipped),
     sgm_relative (sgm / the smallest sgm). Counts are per run, every seed and repeat included;
-    the SGM is over the problems (instance, path, seed) that every backend ran (one that skipped
-    a problem would otherwise look fast by leaving out what it cannot do), after reducing repeats
-    to their median time, unsolved runs at the time limit; ``sgm_problems`` counts them."""
+    the SGM is over all problems (instance, path, seed), after reducing repeats to their median
+    time, with unsolved runs at the time limit — skipped ones too, as Mittelmann counts a solver's
+    failures, so that a backend cannot look fast by leaving out what it cannot do."""
     reduced = _reduced_times(rows_checked, unsolved="limit")
-    common = set.intersection(*(set(per) for per in reduced.values())) if reduced else set()
     out = []
     for b in _backends(rows_checked):
         mine = [r for r in rows_checked if r.get("backend") == b]
@@ -251,13 +258,12 @@ def summary(rows_checked: list[dict[str, Any]], shift: float = SHIFT) -> list[di
             "runs": len(mine),
             "solved": sum(solved(r) for r in mine),
             "wrong": sum(bool(r.get("wrong")) for r in mine),
-            "time_limit_hits": status["time_limit"] + status["killed"],
+            "time_limit_hits": status["time_limit"],
             "killed": status["killed"],
             "crashed": status["crashed"],
             "errors": status["error"] + status["unverified"],
             "skipped": status["skipped"],
-            "sgm": sgm([t for p, t in reduced[b].items() if p in common], shift),
-            "sgm_problems": len(common),
+            "sgm": sgm(reduced[b].values(), shift),
         })
     best = min((s["sgm"] for s in out if s["sgm"] is not None), default=None)
     for s in out:
@@ -396,9 +402,8 @@ def instance_table(rows_checked: list[dict[str, Any]]) -> tuple[list[str], list[
 
 
 def _summary_table(summ: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    common = summ[0]["sgm_problems"] if summ else 0
     header = ["backend", "runs", "solved", "wrong", "time limit", "killed", "crashed", "errors", "skipped",
-              f"SGM (s) over {common} common", "SGM relative"]
+              "SGM (s)", "SGM relative"]
     lines = [[str(s["backend"]), str(s["runs"]), str(s["solved"]), str(s["wrong"]), str(s["time_limit_hits"]),
               str(s["killed"]), str(s["crashed"]), str(s["errors"]), str(s["skipped"]),
               _fmt(s["sgm"]), _fmt(s["sgm_relative"])] for s in summ]
@@ -468,6 +473,22 @@ def _machine_lines(machine: dict[str, Any]) -> list[str]:
     return [f"{k}: {v}" for k, v in machine.items()]
 
 
+def _settings_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The limits the runs shared and each backend's solver version, as the rows record them."""
+
+    def values(key: str) -> str:
+        return ", ".join(str(v) for v in dict.fromkeys(r.get(key) for r in rows))
+
+    lines = [f"time limit (s): {values('time_limit')}", f"gap limit: {values('mip_gap')}",
+             f"threads per run: {values('threads')}", f"memory limit (MB): {values('memory_mb')}",
+             f"seeds: {values('seed')}; repeats: {len({r.get('repeat') for r in rows})}"]
+    for b in _backends(rows):
+        versions = dict.fromkeys(r.get("solver_version") for r in rows if r.get("backend") == b
+                                 and r.get("solver_version"))
+        lines.append(f"{b}: {', '.join(versions) or 'version unknown (no run reached the solver)'}")
+    return lines
+
+
 def _markdown(rows_checked: list[dict[str, Any]], title: str, command: str, machine: dict[str, Any],
               png_name: str) -> str:
     wrong_header, wrong_lines = _wrong_table(rows_checked)
@@ -480,6 +501,7 @@ def _markdown(rows_checked: list[dict[str, Any]], title: str, command: str, mach
     md += ["## Summary", "", _md_table(*_summary_table(summary(rows_checked))), "",
            "## Performance profile", "", f"![performance profile]({png_name})", "",
            "## Per instance", "", _md_table(*instance_table(rows_checked), bold_wrong=True), "",
+           "## Settings and solver versions", "", *(f"- {_md_escape(x)}" for x in _settings_lines(rows_checked)), "",
            "## Machine", "", *(f"- {_md_escape(x)}" for x in _machine_lines(machine)), "",
            "## Command", "", "```", command, "```", "",
            "## Definitions", "", DEFINITIONS, ""]
@@ -523,6 +545,8 @@ def _html(rows_checked: list[dict[str, Any]], title: str, command: str, machine:
     body += ["<h2>Summary</h2>", _html_table(*_summary_table(summary(rows_checked))),
              "<h2>Performance profile</h2>", f'<img alt="performance profile" src="data:image/png;base64,{data}">',
              "<h2>Per instance</h2>", _html_table(*instance_table(rows_checked)),
+             "<h2>Settings and solver versions</h2>",
+             "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in _settings_lines(rows_checked)) + "</ul>",
              "<h2>Machine</h2>", "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in _machine_lines(machine)) + "</ul>",
              "<h2>Command</h2>", f"<pre>{esc(command)}</pre>",
              "<h2>Definitions</h2>", f"<p>{esc(DEFINITIONS.replace('*', ''))}</p>"]

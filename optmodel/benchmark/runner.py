@@ -7,13 +7,18 @@ Re-running the same benchmark skips the runs already in the store; Ctrl-C kills 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import math
 import os
 import platform
+import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -74,24 +79,16 @@ def preload_modules(backends: Sequence[str]) -> list[str]:
 
 
 def execute_one(run: dict[str, Any], settings: dict[str, Any], preload: Sequence[str] = (),
-                cancel: threading.Event | None = None) -> dict[str, Any]:
-    """One run in its own process: the store's row. Runs on a local thread or on a Dask worker."""
+                cancel: Any = None) -> dict[str, Any]:
+    """One run in its own process: the store's row. Runs on a local thread or on a Dask worker.
+    ``cancel``: anything with ``is_set()`` (a threading.Event; on Dask a ``ClusterCancel``)."""
     s = Settings(**settings)
-    inst = run["instance"]
-    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    row = _row(run, s)
     options = {"time_limit": s.time_limit, "mip_gap": s.mip_gap, "threads": s.threads}
-    outcome = isolation.run(SOLVE_TASK, {"instance": inst, "backend": run["backend"], "seed": run["seed"],
+    outcome = isolation.run(SOLVE_TASK, {"instance": run["instance"], "backend": run["backend"], "seed": run["seed"],
                                          "options": options},
                             wall_limit=s.wall_limit, memory_mb=s.memory_mb, preload=preload, cancel=cancel)
-    row: dict[str, Any] = {
-        "run": run["key"], "instance": inst["name"], "set": inst["set"], "kind": inst["kind"], "path": inst["path"],
-        "backend": run["backend"], "seed": run["seed"], "repeat": run["repeat"],
-        "time_limit": s.time_limit, "mip_gap": s.mip_gap, "threads": s.threads, "memory_mb": s.memory_mb,
-        "status": "error", "sense": None, "objective": None, "bound": None, "gap": None, "certified": False,
-        "reference": inst["reference"], "build_seconds": None, "solve_seconds": None,
-        "wall_seconds": round(outcome.wall_seconds, 4), "peak_mb": _round(outcome.peak_mb),
-        "solver_version": "", "host": socket.gethostname(), "started": started, "message": outcome.message,
-    }
+    row.update(wall_seconds=round(outcome.wall_seconds, 4), peak_mb=_round(outcome.peak_mb), message=outcome.message)
     if outcome.status == isolation.OK:
         row.update(outcome.result)
     elif outcome.status == isolation.RAISED:
@@ -99,6 +96,20 @@ def execute_one(run: dict[str, Any], settings: dict[str, Any], preload: Sequence
     else:  # killed, crashed, cancelled
         row["status"] = outcome.status
     return row
+
+
+def _row(run: dict[str, Any], s: Settings) -> dict[str, Any]:
+    """A row of the store's schema for ``run``, before anything is known of its result."""
+    inst = run["instance"]
+    return {
+        "run": run["key"], "instance": inst["name"], "set": inst["set"], "kind": inst["kind"], "path": inst["path"],
+        "backend": run["backend"], "seed": run["seed"], "repeat": run["repeat"],
+        "time_limit": s.time_limit, "mip_gap": s.mip_gap, "threads": s.threads, "memory_mb": s.memory_mb,
+        "status": "error", "sense": None, "objective": None, "bound": None, "gap": None, "certified": False,
+        "reference": inst["reference"], "build_seconds": None, "solve_seconds": None, "wall_seconds": None,
+        "peak_mb": None, "solver_version": "", "host": socket.gethostname(),
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "message": "",
+    }
 
 
 def _round(v: float | None) -> float | None:
@@ -113,20 +124,25 @@ def execute(
     scheduler: str | None = None,
     progress: bool | None = None,
     on_row: Callable[[dict[str, Any]], None] | None = None,
+    retry: frozenset[str] = frozenset(),
 ) -> bool:
-    """Run what the store lacks; True when all finished, False when Ctrl-C stopped it (rows kept)."""
+    """Run what the store lacks (and the runs whose stored status is in ``retry``); True when all
+    finished, False when Ctrl-C or SIGTERM stopped it (finished rows kept, runs in flight killed)."""
     from tqdm import tqdm
 
-    done = store.done()
+    done = store.done(retry)
     pending = [r for r in runs if r.key(settings) not in done]
     jobs = [{"instance": r.instance.to_dict(), "backend": r.backend, "seed": r.seed, "repeat": r.repeat,
              "key": r.key(settings)} for r in pending]
     if not jobs:
         return True
     preload = preload_modules(sorted({r.backend for r in pending}))
+    if not scheduler:
+        isolation.warm(preload)
     disable = None if progress is None else not progress  # None: a bar on a terminal only
-    with tqdm(total=len(runs), initial=len(runs) - len(jobs), desc="bench", unit="run", file=sys.stderr,
-              disable=disable, dynamic_ncols=True) as bar:
+    bar = tqdm(total=len(runs), initial=len(runs) - len(jobs), desc="bench", unit="run", file=sys.stderr,
+               disable=disable, dynamic_ncols=True)
+    with _sigterm_interrupts(), bar:
 
         def finished(row: dict[str, Any]) -> None:
             store.append(row)
@@ -135,32 +151,56 @@ def execute(
             if on_row is not None:
                 on_row(row)
 
+        def settle(job: dict[str, Any], future: Future[dict[str, Any]]) -> None:
+            try:
+                row = future.result()
+            except Exception as err:  # a failure around the run (not in it) costs its row only
+                row = {**_row(job, settings), "message": f"{type(err).__name__}: {err}"}
+            if row["status"] != isolation.CANCELLED:
+                finished(row)
+
         if scheduler:
-            return _on_dask(jobs, asdict(settings), scheduler, finished)
-        return _on_threads(jobs, asdict(settings), max(1, workers), preload, finished)
+            return _on_dask(jobs, asdict(settings), scheduler, preload, settle)
+        return _on_threads(jobs, asdict(settings), max(1, workers), preload, settle)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a batch system's stop) ends the benchmark as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _on_threads(jobs: list[dict[str, Any]], settings: dict[str, Any], workers: int, preload: Sequence[str],
-                finished: Callable[[dict[str, Any]], None]) -> bool:
+                settle: Callable[[dict[str, Any], Future[dict[str, Any]]], None]) -> bool:
     cancel = threading.Event()
     queue = iter(jobs)
     with ThreadPoolExecutor(workers) as pool:
-        running: set[Future[dict[str, Any]]] = set()
+        running: dict[Future[dict[str, Any]], dict[str, Any]] = {}
 
         def top_up() -> None:  # submit lazily, so Ctrl-C leaves nothing queued
             while len(running) < workers:
                 job = next(queue, None)
                 if job is None:
                     return
-                running.add(pool.submit(execute_one, job, settings, preload, cancel))
+                running[pool.submit(execute_one, job, settings, preload, cancel)] = job
 
         try:
             top_up()
             while running:
                 ready, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in ready:
-                    running.discard(future)
-                    finished(future.result())
+                    settle(running.pop(future), future)
                 top_up()
         except KeyboardInterrupt:
             cancel.set()  # every child is killed within a poll; their rows are not stored
@@ -169,8 +209,33 @@ def _on_threads(jobs: list[dict[str, Any]], settings: dict[str, Any], workers: i
     return True
 
 
-def _on_dask(jobs: list[dict[str, Any]], settings: dict[str, Any], scheduler: str,
-             finished: Callable[[dict[str, Any]], None]) -> bool:
+class ClusterCancel:
+    """Ctrl-C on the machine that runs ``bench``, seen by the runs on Dask workers: a named
+    ``distributed.Event``, asked at most once a second (each ask is a round trip to the scheduler)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._event: Any = None
+        self._asked = -math.inf
+        self._set = False
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return ClusterCancel, (self.name,)
+
+    def is_set(self) -> bool:
+        now = time.monotonic()
+        if not self._set and now - self._asked >= 1.0:
+            self._asked = now
+            if self._event is None:
+                from distributed import Event
+
+                self._event = Event(self.name)
+            self._set = bool(self._event.is_set())
+        return self._set
+
+
+def _on_dask(jobs: list[dict[str, Any]], settings: dict[str, Any], scheduler: str, preload: Sequence[str],
+             settle: Callable[[dict[str, Any], Future[dict[str, Any]]], None]) -> bool:
     """The same runs as Dask tasks: each worker thread runs one isolated process at a time."""
     try:
         from distributed import Client, as_completed
@@ -184,13 +249,17 @@ def _on_dask(jobs: list[dict[str, Any]], settings: dict[str, Any], scheduler: st
         from optmodel.errors import OptmodelError
 
         raise OptmodelError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+    from distributed import Event
+
     with client:
-        futures = [client.submit(execute_one, job, settings, pure=False) for job in jobs]
+        cancel = ClusterCancel(f"optmodel-bench-cancel-{uuid.uuid4().hex}")
+        futures = {client.submit(execute_one, job, settings, preload, cancel, pure=False): job for job in jobs}
         try:
             for future in as_completed(futures):
-                finished(future.result())
+                settle(futures[future], future)
         except KeyboardInterrupt:
-            client.cancel(futures)  # queued runs are dropped; those in flight end at their own limit
+            Event(cancel.name, client=client).set()  # the runs in flight are killed within a second
+            client.cancel(list(futures))  # and the queued ones dropped
             return False
     return True
 

@@ -9,6 +9,7 @@ mid-write) is cut off when the store is opened again. The file is readable with 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -50,12 +51,15 @@ class Store:
 
     @property
     def rows(self) -> list[dict[str, Any]]:
-        return list(self._rows)
+        """One row per run: the latest, where a run was retried."""
+        return list({row["run"]: row for row in self._rows}.values())
 
-    def done(self) -> set[str]:
-        return {row["run"] for row in self._rows}
+    def done(self, retry: frozenset[str] = frozenset()) -> set[str]:
+        """The runs finished, less those whose latest status is in ``retry`` (e.g. crashed)."""
+        return {row["run"] for row in self.rows if row.get("status") not in retry}
 
     def append(self, row: dict[str, Any]) -> None:
+        row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
         line = json.dumps(row, allow_nan=False, default=str) + "\n"
         with self.path.open("a", encoding="utf-8") as f:
             f.write(line)
