@@ -37,8 +37,7 @@ def isolated(path: Path) -> tuple[float, float]:
 
     inst = collect([str(path)])[0].to_dict()
     row = execute_one({"instance": inst, "backend": "highs", "seed": 0, "repeat": 0, "key": "x"},
-                      asdict(Settings(time_limit=60.0)),
-                      preload_modules(["highs"]))
+                      preload_modules(["highs"]), settings=asdict(Settings(time_limit=60.0)))
     assert row["status"] == "optimal", row
     return row["wall_seconds"], row["solve_seconds"]
 

@@ -33,11 +33,11 @@ def main() -> int:
     if missing:
         print(f"instance folders missing under {DATA}: {', '.join(missing)} (set OPTMODEL_DATA)", file=sys.stderr)
         return 2
-    command = [sys.executable, "-m", "optmodel", "bench", *(str(DATA / s) for s in SETS),
-               "--backends", args.backends, "--time-limit", f"{args.time_limit:g}",
-               "--workers", str(args.workers), "--report", str(args.out)]
-    print("$ " + " ".join(command[1:]), flush=True)
-    return subprocess.call(command)
+    here = [os.path.relpath(p, ROOT) for p in (*(DATA / s for s in SETS), args.out)]  # as a reader would type them
+    command = [sys.executable, "-m", "optmodel", "bench", *here[:-1], "--backends", args.backends,
+               "--time-limit", f"{args.time_limit:g}", "--workers", str(args.workers), "--report", here[-1]]
+    print("$ python " + " ".join(command[1:]), flush=True)
+    return subprocess.call(command, cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -13,21 +13,20 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from optmodel import ordering
+from optmodel.corpus import make_tick
+from optmodel.errors import OptmodelError
+from optmodel.seriation import score
+from optmodel.similarity import code_similarity
+from optmodel.tsplib import read_tsplib
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-sys.path.insert(0, str(REPO / "tests"))  # the synthetic Tick 1 generator lives with the tests
-
-from optmodel import ordering  # noqa: E402
-from optmodel.errors import OptmodelError  # noqa: E402
-from optmodel.seriation import score  # noqa: E402
-from optmodel.similarity import code_similarity  # noqa: E402
-from optmodel.tsplib import read_tsplib  # noqa: E402
 
 BACKENDS = ["fast-tsp", "routing", "lkh", "exact", "spectral"]
 
@@ -63,7 +62,6 @@ def run_tsp(rows, backends, limit, exact_max):
 
 def seriation_datasets(tmp: Path) -> dict[str, Path]:
     import networkx
-    from test_seriation import make_tick
 
     nx_root = Path(networkx.__file__).parent
     make_tick(tmp / "year1", per_family=6, seed=11)

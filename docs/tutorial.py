@@ -94,6 +94,11 @@ def steps(quick: bool, out: Path) -> list[tuple[str, list[list[str]]]]:
     for name, text in MODEL_FILES.items():
         (models / name).write_text(text)
     hs35, facility, infeasible = (str(models / name) for name in MODEL_FILES)
+    from optmodel.corpus import make_challenge_corpus
+
+    corpus = out / "challenge-corpus"
+    if not corpus.exists():
+        make_challenge_corpus(corpus, seed=0)
     return [
         (
             "## 1. Maximum likelihood of a random-variable generator\n\n"
@@ -178,6 +183,26 @@ def steps(quick: bool, out: Path) -> list[tuple[str, list[list[str]]]]:
                 ["solve", facility, "--backend", "highs"],
                 ["solve", facility, "--backend", "scip"],
                 ["solve", infeasible],
+            ],
+        ),
+        (
+            "## 7. Running the Tick 1 challenge\n\n"
+            "The lecture's contest judged programs only by an evaluation criterion: each submitted `order("
+            "similarity, names)` (or executable) orders last year's submissions (training) and this year's "
+            "(held out, unseen by the entrants), in its own process under a time limit, and is scored by the "
+            "mean similarity of neighbours. The corpus here is generated (`python -m optmodel.corpus DIR`: "
+            "six exercises handed in as chains of disguised copies, with shared handout code, borrowed "
+            "functions and a few independent solutions); the entrants are the examples in "
+            "`docs/challenge/`. Read the table as the lecture did: the ranking is by the held-out score, so "
+            "an entry tuned to the training data shows it there; `timeout`, `error` and `invalid` entries score "
+            "nothing and the lines below the table say why. The last question is the course's: could an "
+            "off-the-shelf optimizer have done better, and by how much? optmodel's own rows and the upper "
+            "bound (the optimum, proved by the exact MIP, or a proven bound) answer it: the gap column is "
+            "what every entry leaves on the table.",
+            [
+                ["challenge", "seriation", "--submissions", str(ROOT / "docs" / "challenge"),
+                 "--train", str(corpus / "train"), "--holdout", str(corpus / "holdout"),
+                 "--time-limit", "2" if quick else "5", "--workers", "2", "--report", str(out / "challenge")],
             ],
         ),
     ]

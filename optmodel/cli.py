@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ commands:
   explain PROBLEM|FILE|PY  the formulation, its structure, and which backends can solve it
   bench TARGET...          backends on instance sets: isolated runs, checked answers, a report
   bench PROBLEM --sizes    the same problem through several backends at growing sizes
+  challenge seriation      run the Tick 1 challenge: score submitted ordering programs
   list                     problems, and backends with versions and capabilities
 
 `python -m optmodel solve PROBLEM --help` lists a problem's own options.
@@ -315,12 +317,13 @@ def cmd_bench(argv: Sequence[str]) -> int:
     store = Store(store_path)
     runs = runner.plan(found, backends, seeds, args.repeat or 1)
     retry = frozenset(s.strip() for s in args.retry.split(",") if s.strip())
-    complete = runner.execute(runs, settings, store, workers=args.workers, scheduler=args.scheduler, retry=retry)
-    keys = {r.key(settings) for r in runs}
-    rows = report.check([row for row in store.rows if row["run"] in keys])
+    complete = runner.run_benchmark(runs, settings, store, workers=args.workers, scheduler=args.scheduler,
+                                    retry=retry)
+    planned = {r.key(settings): k for k, r in enumerate(runs)}  # the command's order, not the finishing order
+    rows = report.check(sorted((row for row in store.rows if row["run"] in planned), key=lambda r: planned[r["run"]]))
     written = []
     if args.report:
-        command = "python -m optmodel bench " + " ".join(argv)
+        command = "python -m optmodel bench " + shlex.join(argv)
         written = report.write_report(rows, args.report, "optmodel bench", command, runner.machine())
     if args.json:
         out = report.to_json(rows)
@@ -360,7 +363,95 @@ def _bench_sweep(args: argparse.Namespace, backends: list[str]) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"solve": cmd_solve, "explain": cmd_explain, "bench": cmd_bench, "list": cmd_list}
+CHALLENGE_DESCRIPTION = """\
+Run the Tick 1 challenge as the lecture did: every submission orders the training data and the
+held-out data, each run in its own process under the time limit (killed 0.5 s after it: status
+timeout) and a memory limit, and is scored: 100 x the mean similarity of neighbours in its order
+over the largest similarity. A run without a score says why: timeout, error (its exception or the
+last line of its stderr) or invalid (not a permutation, and why). The leaderboard is ranked by the
+held-out score; optmodel's own rows (fast-tsp, the exact MIP, the spectral baseline) and the upper
+bound on the score that any order can reach (the optimum where proven, else a proven bound) show
+how much every entry leaves on the table.
+
+A submission is a Python file defining
+
+    def order(similarity, names):   # a symmetric numpy matrix, the item names
+        return [...]                 # a permutation of 0..n-1: similar items adjacent
+
+or any executable file, run as `PROGRAM SIMILARITY.csv` (a header row of names, then one row per
+item starting with its name), that prints the order as 0-based indices separated by spaces, commas
+or newlines. Examples: docs/challenge/. Submissions run as you: isolation is a process, not a sandbox.
+
+DATA is a folder of code submissions (fingerprinted as `solve seriation --code` does) or a
+similarity CSV. Finished runs go to the results store (REPORT/results.jsonl or --results): a re-run
+skips them, so a changed submission (its file's hash) or dataset is all that runs again.
+"""
+
+
+def cmd_challenge(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m optmodel challenge", description=CHALLENGE_DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("challenge", choices=["seriation"], help="the challenge (seriation: Tick 1)")
+    parser.add_argument("--submissions", required=True, metavar="DIR", help="a folder of submissions")
+    parser.add_argument("--train", required=True, metavar="DATA", help="training data: a code folder or a CSV")
+    parser.add_argument("--holdout", metavar="DATA", help="held-out data, unseen by the entrants")
+    parser.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="per run (default 10)")
+    parser.add_argument("--memory", type=float, default=4096, metavar="MB", help="memory limit per run (default 4096)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="runs at a time on this machine")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://host:8786")
+    parser.add_argument("--no-references", action="store_true", help="leave out optmodel's own rows")
+    parser.add_argument("--results", metavar="FILE", help="the results store (default REPORT/results.jsonl or "
+                        "optmodel-challenge.jsonl)")
+    parser.add_argument("--report", metavar="DIR", help="write leaderboard.md, leaderboard.html and heatmaps here")
+    parser.add_argument("--retry", metavar="STATUSES", default="",
+                        help="run again the stored runs with these statuses, e.g. timeout,error")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    args = parser.parse_args(argv)
+    from optmodel import challenge
+    from optmodel.benchmark.store import Store
+
+    for flag, value, least in (("--time-limit", args.time_limit, 0.01), ("--workers", args.workers, 1),
+                               ("--memory", args.memory, 1)):
+        if not value >= least:
+            raise OptmodelError(f"{flag} must be at least {least:g}, got {value:g}")
+    entries, skipped = challenge.find_submissions(args.submissions)
+    for line in skipped:
+        print(f"optmodel: left out {line}", file=sys.stderr)
+    entries += challenge.references(not args.no_references)
+    datasets = [challenge.load_dataset("train", args.train)]
+    if args.holdout:
+        datasets.append(challenge.load_dataset("holdout", args.holdout))
+    store_path = Path(args.results) if args.results else (
+        Path(args.report) / "results.jsonl" if args.report else Path("optmodel-challenge.jsonl"))
+    store = Store(store_path)
+    contest = challenge.Contest(entries, datasets, args.time_limit, args.memory)
+    retry = frozenset(s.strip() for s in args.retry.split(",") if s.strip())
+    complete = contest.run(store, workers=args.workers, scheduler=args.scheduler, retry=retry)
+    keys = {job["key"] for job in contest.jobs()}
+    rows = [row for row in store.rows if row["run"] in keys]
+    labels = [d.label for d in datasets]
+    written = []
+    if args.report:
+        command = "python -m optmodel challenge " + shlex.join(argv)
+        written = challenge.write_report(rows, datasets, args.report, command, args.time_limit)
+    if args.json:
+        out = challenge.to_json(rows, datasets, args.time_limit)
+        out.update(complete=complete, results=str(store_path), files=[str(p) for p in written])
+        print(json.dumps(out, allow_nan=False))
+    else:
+        bounds = challenge.upper_bounds(rows, datasets)
+        board = challenge.leaderboard(rows, labels)
+        print(challenge.plain_table(*challenge.table(board, labels, bounds)))
+        for line in challenge.problems_below(board, labels):
+            print(line)
+        print(f"\n{len(rows)} of {len(keys)} runs in {store_path}" + ("" if complete else " (interrupted)"))
+        for path in written:
+            print(f"wrote {path}")
+    return EXIT_OK if complete else 130
+
+
+COMMANDS = {"solve": cmd_solve, "explain": cmd_explain, "bench": cmd_bench, "challenge": cmd_challenge,
+            "list": cmd_list}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

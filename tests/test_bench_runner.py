@@ -324,7 +324,7 @@ def test_the_same_rows_from_a_two_worker_dask_cluster(tmp_path):
     args = [DATA / "netlib" / "afiro.mps", DATA / "netlib" / "sc50a.mps", DATA / "miplib" / "flugpl.mps",
             "--backends", "highs,scip", "--time-limit", "30"]
     local = json.loads(bench(*args, "--workers", "2", "--results", tmp_path / "local.jsonl", "--json").stdout)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
         remote = json.loads(bench(*args, "--scheduler", c.scheduler_address, "--results", tmp_path / "dask.jsonl",
                                   "--json").stdout)
 

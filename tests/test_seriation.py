@@ -1,7 +1,6 @@
 import itertools
 import json
 import random
-import re
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +8,7 @@ import pytest
 
 import optmodel
 from optmodel.cli import main
+from optmodel.corpus import PROGRAMS, disguise, make_tick
 from optmodel.errors import InputError
 from optmodel.problems.seriation import seriate
 from optmodel.seriation import criteria, score, triple_criteria
@@ -22,145 +22,6 @@ from optmodel.similarity import (
     winnow,
     write_similarity_csv,
 )
-
-# --- a synthetic "Tick 1": four exercises, each copied by several students in disguise ----------
-PROGRAMS = {
-    "primes": '''
-def is_prime(number):
-    if number < 2:
-        return False
-    divisor = 2
-    while divisor * divisor <= number:
-        if number % divisor == 0:
-            return False
-        divisor += 1
-    return True
-
-
-def primes_below(limit):
-    found = []
-    for candidate in range(limit):
-        if is_prime(candidate):
-            found.append(candidate)
-    return found
-
-
-def twin_primes(limit):
-    ps = primes_below(limit)
-    return [(a, b) for a, b in zip(ps, ps[1:]) if b - a == 2]
-''',
-    "bank": '''
-class Account:
-    def __init__(self, owner, balance=0):
-        self.owner = owner
-        self.balance = balance
-        self.history = []
-
-    def deposit(self, amount):
-        if amount <= 0:
-            raise ValueError("positive amounts only")
-        self.balance += amount
-        self.history.append(("deposit", amount))
-
-    def withdraw(self, amount):
-        if amount > self.balance:
-            raise ValueError("insufficient funds")
-        self.balance -= amount
-        self.history.append(("withdraw", amount))
-
-
-def total(accounts):
-    return sum(acc.balance for acc in accounts)
-''',
-    "words": '''
-def word_counts(text):
-    counts = {}
-    for word in text.lower().split():
-        word = word.strip(".,;:!?")
-        if not word:
-            continue
-        counts[word] = counts.get(word, 0) + 1
-    return counts
-
-
-def top_words(text, k=3):
-    counts = word_counts(text)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [w for w, _ in ranked[:k]]
-
-
-def is_palindrome(phrase):
-    letters = [c for c in phrase.lower() if c.isalnum()]
-    return letters == letters[::-1]
-''',
-    "matrix": '''
-def transpose(rows):
-    return [list(col) for col in zip(*rows)]
-
-
-def multiply(left, right):
-    cols = transpose(right)
-    result = []
-    for row in left:
-        result.append([sum(x * y for x, y in zip(row, col)) for col in cols])
-    return result
-
-
-def identity(size):
-    return [[1 if i == j else 0 for j in range(size)] for i in range(size)]
-
-
-def power(matrix, exponent):
-    out = identity(len(matrix))
-    while exponent > 0:
-        if exponent % 2 == 1:
-            out = multiply(out, matrix)
-        matrix = multiply(matrix, matrix)
-        exponent //= 2
-    return out
-''',
-}
-
-
-def disguise(source, rng):
-    """Rename identifiers, reorder top-level blocks, insert comments, change literals."""
-    names = sorted(set(re.findall(r"\b[a-z_][a-z_0-9]*\b", source)) - KEEP)
-    mapping = {n: f"{n[:2]}{rng.randrange(1000)}_{rng.choice('xyz')}" for n in names if rng.random() < 0.7}
-    text = re.sub(r"\b[a-z_][a-z_0-9]*\b", lambda m: mapping.get(m.group(), m.group()), source)
-    text = re.sub(r"\b(\d+)\b", lambda m: str(int(m.group()) + rng.randrange(3)), text)
-    blocks = [b for b in re.split(r"\n(?=def |class )", text.strip()) if b.strip()]
-    rng.shuffle(blocks)
-    out = []
-    for b in blocks:
-        lines = b.splitlines()
-        at = rng.randrange(1, len(lines) + 1)
-        lines.insert(at, " " * (len(lines[at - 1]) - len(lines[at - 1].lstrip())) + f"# note {rng.random():.3f}")
-        out.append("\n".join(lines))
-    return f"# submission {rng.random()}\n" + "\n\n\n".join(out) + "\n"
-
-
-KEEP = {"def", "class", "return", "if", "else", "while", "for", "in", "not", "and", "or", "is", "self",
-        "range", "zip", "sum", "sorted", "list", "len", "raise", "lambda", "continue", "True", "False",
-        "k", "lower", "split", "strip", "get", "items", "append", "isalnum", "key"}
-
-
-def make_tick(folder: Path, per_family: int = 4, seed: int = 0) -> dict[str, str]:
-    """Submissions (one file, or a sub-folder for some) under shuffled student names."""
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    family = {}
-    students = [f"s{k:03d}" for k in rng.sample(range(1000), per_family * len(PROGRAMS))]
-    for k, (name, student) in enumerate(zip(itertools.cycle(PROGRAMS), students)):
-        text = disguise(PROGRAMS[name], rng)
-        if k % 5 == 0:  # some hand in a folder
-            (folder / student).mkdir()
-            (folder / student / "tick1.py").write_text(text)
-            (folder / student / "README.txt").write_text("my tick\n")
-        else:
-            (folder / f"{student}.py").write_text(text)
-        family[student] = name
-    (folder / ".DS_Store").write_bytes(b"\0\0binary")
-    return family
 
 
 def test_renaming_and_comments_do_not_change_python_tokens():
@@ -202,7 +63,7 @@ def test_families_are_found_and_ordered_in_blocks(tmp_path):
     order, sol, crit = seriate(names, s, "fast-tsp", optmodel.SolveOptions(time_limit=1))
     labels = [family[names[i]] for i in order]
     runs = [k for k, _ in itertools.groupby(labels)]
-    assert len(runs) == len(PROGRAMS)  # every family is one contiguous block
+    assert len(runs) == len(set(family.values()))  # every family is one contiguous block
     _, _, base = seriate(names, s, "spectral")
     assert crit["score"] >= base["score"] - 1e-9
     assert crit["score"] == pytest.approx(100 * sol.objective / (len(names) - 1))

@@ -14,8 +14,10 @@ def test_tutorial_script_runs(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     text = md.read_text()
-    for heading in ("Maximum likelihood", "Shortest path", "Minimum spanning tree", "Tick 1", "GAN", "Beyond linear"):
+    for heading in ("Maximum likelihood", "Shortest path", "Minimum spanning tree", "Tick 1", "GAN", "Beyond linear",
+                    "Running the Tick 1 challenge"):
         assert heading in text
+    assert "upper bound (optimum or proven bound)" in text and "too_slow on train: timeout" in text
     assert "objective 275" in text and "give 0 >= 1" in text and "indicator to big-M" in text
     assert '"certified": true' in text and "generated lazily" in text
     for png in ("bench-shortest-path.png", "seriation.png", "gan-ring8.png"):

@@ -111,10 +111,12 @@ def _run_forked(task: str, kwargs: dict[str, Any], preload: Sequence[str], wall_
     send.close()
     outcome = _watch(proc.pid, [receive, proc.sentinel], receive.poll, receive.recv,
                      lambda: proc.exitcode is not None, began, wall_limit, memory_mb, cancel)
+    wall = time.perf_counter() - began
+    _kill(proc.pid)  # answered or not, nothing the task started outlives it (threads, helpers)
     proc.join(5)
     if outcome is None:
         outcome = Outcome(CRASHED, message=_exit_text(proc.exitcode))
-    outcome.wall_seconds = time.perf_counter() - began
+    outcome.wall_seconds = wall
     receive.close()
     return outcome
 
@@ -143,12 +145,14 @@ def _run_interpreter(task: str, kwargs: dict[str, Any], wall_limit: float | None
 
     outcome = _watch(proc.pid, [reader], readable, receive, lambda: proc.poll() is not None,
                      began, wall_limit, memory_mb, cancel)
+    wall = time.perf_counter() - began
+    _kill(proc.pid)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(5)
     reader.close()
     if outcome is None:
         outcome = Outcome(CRASHED, message=_exit_text(proc.returncode))
-    outcome.wall_seconds = time.perf_counter() - began
+    outcome.wall_seconds = wall
     return outcome
 
 
@@ -235,8 +239,14 @@ def _child(task: str, kwargs: dict[str, Any], send: Any) -> None:
     parent = multiprocessing.parent_process()
     if parent is not None:  # the fork server outlives a killed parent: watch the parent itself
         threading.Thread(target=_die_with, args=(parent.sentinel,), daemon=True).start()
-    send.send(_call(task, kwargs))
+    answer = _call(task, kwargs)
+    try:
+        send.send(answer)
+    except Exception as err:  # e.g. a result that cannot be pickled: say so, not "exited without a result"
+        send.send((RAISED, f"the result cannot be sent back: {type(err).__name__}: {err}", answer[2]))
     send.close()
+    sys.stderr.flush()
+    os._exit(0)  # not the interpreter's exit, which would wait for threads the task left running
 
 
 def _die_with(sentinel: int) -> None:
@@ -291,6 +301,8 @@ def _interpreter_main(fd: int) -> None:
     answer = _call(task, kwargs)
     with os.fdopen(fd, "wb") as out:
         out.write(pickle.dumps(answer))
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import math
 import os
 import platform
@@ -78,14 +79,14 @@ def preload_modules(backends: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(modules))
 
 
-def execute_one(run: dict[str, Any], settings: dict[str, Any], preload: Sequence[str] = (),
-                cancel: Any = None) -> dict[str, Any]:
-    """One run in its own process: the store's row. Runs on a local thread or on a Dask worker.
-    ``cancel``: anything with ``is_set()`` (a threading.Event; on Dask a ``ClusterCancel``)."""
+def execute_one(job: dict[str, Any], preload: Sequence[str] = (), cancel: Any = None, *,
+                settings: dict[str, Any]) -> dict[str, Any]:
+    """One benchmark run in its own process: the store's row. Runs on a local thread or a Dask
+    worker. ``cancel``: anything with ``is_set()`` (a threading.Event; on Dask a ``ClusterCancel``)."""
     s = Settings(**settings)
-    row = _row(run, s)
+    row = blank_row(job, settings=settings)
     options = {"time_limit": s.time_limit, "mip_gap": s.mip_gap, "threads": s.threads}
-    outcome = isolation.run(SOLVE_TASK, {"instance": run["instance"], "backend": run["backend"], "seed": run["seed"],
+    outcome = isolation.run(SOLVE_TASK, {"instance": job["instance"], "backend": job["backend"], "seed": job["seed"],
                                          "options": options},
                             wall_limit=s.wall_limit, memory_mb=s.memory_mb, preload=preload, cancel=cancel)
     row.update(wall_seconds=round(outcome.wall_seconds, 4), peak_mb=_round(outcome.peak_mb), message=outcome.message)
@@ -98,12 +99,12 @@ def execute_one(run: dict[str, Any], settings: dict[str, Any], preload: Sequence
     return row
 
 
-def _row(run: dict[str, Any], s: Settings) -> dict[str, Any]:
-    """A row of the store's schema for ``run``, before anything is known of its result."""
-    inst = run["instance"]
+def blank_row(job: dict[str, Any], *, settings: dict[str, Any]) -> dict[str, Any]:
+    """A row of the store's schema for ``job``, before anything is known of its result."""
+    inst, s = job["instance"], Settings(**settings)
     return {
-        "run": run["key"], "instance": inst["name"], "set": inst["set"], "kind": inst["kind"], "path": inst["path"],
-        "backend": run["backend"], "seed": run["seed"], "repeat": run["repeat"],
+        "run": job["key"], "instance": inst["name"], "set": inst["set"], "kind": inst["kind"], "path": inst["path"],
+        "backend": job["backend"], "seed": job["seed"], "repeat": job["repeat"],
         "time_limit": s.time_limit, "mip_gap": s.mip_gap, "threads": s.threads, "memory_mb": s.memory_mb,
         "status": "error", "sense": None, "objective": None, "bound": None, "gap": None, "certified": False,
         "reference": inst["reference"], "build_seconds": None, "solve_seconds": None, "wall_seconds": None,
@@ -116,52 +117,72 @@ def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 1)
 
 
-def execute(
+def run_benchmark(
     runs: Sequence[Run],
     settings: Settings,
     store: Store,
     workers: int = 1,
     scheduler: str | None = None,
     progress: bool | None = None,
-    on_row: Callable[[dict[str, Any]], None] | None = None,
     retry: frozenset[str] = frozenset(),
 ) -> bool:
-    """Run what the store lacks (and the runs whose stored status is in ``retry``); True when all
-    finished, False when Ctrl-C or SIGTERM stopped it (finished rows kept, runs in flight killed)."""
+    """The benchmark's runs through :func:`execute`."""
+    jobs = [{"instance": r.instance.to_dict(), "backend": r.backend, "seed": r.seed, "repeat": r.repeat,
+             "key": r.key(settings)} for r in runs]
+    fixed = {"settings": asdict(settings)}
+    return execute(jobs, functools.partial(execute_one, **fixed), functools.partial(blank_row, **fixed), store,
+                   workers=workers, scheduler=scheduler, preload=preload_modules(sorted({r.backend for r in runs})),
+                   progress=progress, retry=retry, desc="bench")
+
+
+def execute(
+    jobs: Sequence[dict[str, Any]],
+    run_job: Callable[..., dict[str, Any]],
+    blank: Callable[[dict[str, Any]], dict[str, Any]],
+    store: Store,
+    workers: int = 1,
+    scheduler: str | None = None,
+    preload: Sequence[str] = (),
+    progress: bool | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+    retry: frozenset[str] = frozenset(),
+    desc: str = "runs",
+) -> bool:
+    """Run the jobs the store lacks (and those whose stored status is in ``retry``), each by
+    ``run_job(job, preload, cancel) -> row`` (a module-level function, or a partial of one, so
+    that Dask can ship it), appending each row as it arrives; ``blank(job)`` is the row of a job
+    that failed around its run. True when all finished, False when Ctrl-C or SIGTERM stopped it
+    (finished rows kept, runs in flight killed and not stored). Each job has a unique ``key``."""
     from tqdm import tqdm
 
     done = store.done(retry)
-    pending = [r for r in runs if r.key(settings) not in done]
-    jobs = [{"instance": r.instance.to_dict(), "backend": r.backend, "seed": r.seed, "repeat": r.repeat,
-             "key": r.key(settings)} for r in pending]
-    if not jobs:
+    pending = [job for job in jobs if job["key"] not in done]
+    if not pending:
         return True
-    preload = preload_modules(sorted({r.backend for r in pending}))
     if not scheduler:
         isolation.warm(preload)
     disable = None if progress is None else not progress  # None: a bar on a terminal only
-    bar = tqdm(total=len(runs), initial=len(runs) - len(jobs), desc="bench", unit="run", file=sys.stderr,
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending), desc=desc, unit="run", file=sys.stderr,
                disable=disable, dynamic_ncols=True)
     with _sigterm_interrupts(), bar:
-
-        def finished(row: dict[str, Any]) -> None:
-            store.append(row)
-            bar.set_postfix_str(f"{row['instance']} {row['backend']}: {row['status']}", refresh=False)
-            bar.update(1)
-            if on_row is not None:
-                on_row(row)
 
         def settle(job: dict[str, Any], future: Future[dict[str, Any]]) -> None:
             try:
                 row = future.result()
             except Exception as err:  # a failure around the run (not in it) costs its row only
-                row = {**_row(job, settings), "message": f"{type(err).__name__}: {err}"}
-            if row["status"] != isolation.CANCELLED:
-                finished(row)
+                row = {**blank(job), "status": "error", "message": f"{type(err).__name__}: {err}"}
+            if row["status"] == isolation.CANCELLED:
+                return
+            store.append(row)
+            what = " ".join(os.path.basename(part) for part in job["key"].split("|")[:2])
+            bar.set_postfix_str(f"{what}: {row['status']}", refresh=False)
+            bar.update(1)
+            if on_row is not None:
+                on_row(row)
 
         if scheduler:
-            return _on_dask(jobs, asdict(settings), scheduler, preload, settle)
-        return _on_threads(jobs, asdict(settings), max(1, workers), preload, settle)
+            return _on_dask(pending, run_job, scheduler, preload, settle)
+        return _on_threads(pending, run_job, max(1, workers), preload, settle)
 
 
 @contextlib.contextmanager
@@ -181,8 +202,8 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _on_threads(jobs: list[dict[str, Any]], settings: dict[str, Any], workers: int, preload: Sequence[str],
-                settle: Callable[[dict[str, Any], Future[dict[str, Any]]], None]) -> bool:
+def _on_threads(jobs: list[dict[str, Any]], run_job: Callable[..., dict[str, Any]], workers: int,
+                preload: Sequence[str], settle: Callable[[dict[str, Any], Future[dict[str, Any]]], None]) -> bool:
     cancel = threading.Event()
     queue = iter(jobs)
     with ThreadPoolExecutor(workers) as pool:
@@ -193,7 +214,7 @@ def _on_threads(jobs: list[dict[str, Any]], settings: dict[str, Any], workers: i
                 job = next(queue, None)
                 if job is None:
                     return
-                running[pool.submit(execute_one, job, settings, preload, cancel)] = job
+                running[pool.submit(run_job, job, preload, cancel)] = job
 
         try:
             top_up()
@@ -234,8 +255,8 @@ class ClusterCancel:
         return self._set
 
 
-def _on_dask(jobs: list[dict[str, Any]], settings: dict[str, Any], scheduler: str, preload: Sequence[str],
-             settle: Callable[[dict[str, Any], Future[dict[str, Any]]], None]) -> bool:
+def _on_dask(jobs: list[dict[str, Any]], run_job: Callable[..., dict[str, Any]], scheduler: str,
+             preload: Sequence[str], settle: Callable[[dict[str, Any], Future[dict[str, Any]]], None]) -> bool:
     """The same runs as Dask tasks: each worker thread runs one isolated process at a time."""
     try:
         from distributed import Client, as_completed
@@ -253,7 +274,7 @@ def _on_dask(jobs: list[dict[str, Any]], settings: dict[str, Any], scheduler: st
 
     with client:
         cancel = ClusterCancel(f"optmodel-bench-cancel-{uuid.uuid4().hex}")
-        futures = {client.submit(execute_one, job, settings, preload, cancel, pure=False): job for job in jobs}
+        futures = {client.submit(run_job, job, preload, cancel, pure=False): job for job in jobs}
         try:
             for future in as_completed(futures):
                 settle(futures[future], future)
