@@ -237,6 +237,36 @@ def cmd_explain(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _run_options(parser: argparse.ArgumentParser, default_store: str, report: str, retry_example: str,
+                 results_note: str = "") -> None:
+    """What every command on the benchmark runner takes: limits, where runs go, where rows are kept."""
+    parser.add_argument("--memory", type=float, default=4096, metavar="MB", help="memory limit per run (default 4096)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="runs at a time on this machine")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://host:8786")
+    parser.add_argument("--results", metavar="FILE", help=f"the results store (JSONL; default REPORT/results.jsonl "
+                        f"or {default_store}){results_note}")
+    parser.add_argument("--report", metavar="DIR", help=f"write {report} here")
+    parser.add_argument("--retry", metavar="STATUSES", default="",
+                        help=f"run again the stored runs with these statuses, e.g. {retry_example}")
+
+
+def _store_path(args: argparse.Namespace, default: str) -> Path:
+    _at_least(("--workers", args.workers, 1), ("--memory", args.memory, 1))
+    if args.results:
+        return Path(args.results)
+    return Path(args.report) / "results.jsonl" if args.report else Path(default)
+
+
+def _statuses(text: str) -> frozenset[str]:
+    return frozenset(s.strip() for s in text.split(",") if s.strip())
+
+
+def _at_least(*checks: tuple[str, float | None, float]) -> None:
+    for flag, value, least in checks:
+        if value is not None and not value >= least:
+            raise OptmodelError(f"{flag} must be at least {least:g}, got {value:g}")
+
+
 BENCH_DESCRIPTION = """\
 Benchmark backends on a set of instances, the way solver benchmarks are run: every run in its own
 process under a time limit (plus --grace, then killed) and a memory limit, every answer checked
@@ -270,17 +300,11 @@ def cmd_bench(argv: Sequence[str]) -> int:
                         "(default 1; sweep: 3 timed runs after a warm-up)")
     parser.add_argument("--mip-gap", type=float, default=1e-4, metavar="G", help="relative gap limit (default 1e-4)")
     parser.add_argument("--threads", type=int, default=1, metavar="N", help="solver threads per run (default 1)")
-    parser.add_argument("--memory", type=float, default=4096, metavar="MB", help="memory limit per run (default 4096)")
     parser.add_argument("--grace", type=float, default=10, metavar="S",
                         help="seconds past the time limit before a run is killed (default 10)")
-    parser.add_argument("--workers", type=int, default=1, metavar="N", help="runs at a time on this machine")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--optima", metavar="CSV", help="known optima: name,optimal_objective (adds to optimal.csv)")
-    parser.add_argument("--results", metavar="FILE", help="the results store (JSONL; default REPORT/results.jsonl "
-                        "or optmodel-bench.jsonl); the sweep writes its rows here as JSON")
-    parser.add_argument("--report", metavar="DIR", help="write report.md, report.html and profile.png here")
-    parser.add_argument("--retry", metavar="STATUSES", default="",
-                        help="run again the stored runs with these statuses, e.g. crashed,killed,error")
+    _run_options(parser, "optmodel-bench.jsonl", "report.md, report.html and profile.png", "crashed,killed,error",
+                 "; the sweep writes its rows here as JSON")
     parser.add_argument("--sizes", help="the scaling sweep: comma-separated sizes of one PROBLEM, e.g. 10,20,40")
     parser.add_argument("--plot", metavar="FILE.png", help="sweep: log-log plot of seconds against size")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -299,11 +323,8 @@ def cmd_bench(argv: Sequence[str]) -> int:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         raise OptmodelError(f"--seeds must be integers separated by commas, got {args.seeds!r}") from None
-    for flag, value, least in (("--workers", args.workers, 1), ("--threads", args.threads, 1),
-                               ("--memory", args.memory, 1), ("--grace", args.grace, 0),
-                               ("--time-limit", args.time_limit, 0), ("--mip-gap", args.mip_gap, 0)):
-        if value is not None and not value >= least:
-            raise OptmodelError(f"{flag} must be at least {least:g}, got {value:g}")
+    _at_least(("--threads", args.threads, 1), ("--grace", args.grace, 0), ("--time-limit", args.time_limit, 0),
+              ("--mip-gap", args.mip_gap, 0))
     from optmodel.dispatch import get_backend
 
     with contextlib.redirect_stdout(sys.stderr):  # what a plugin prints on import is not our output
@@ -312,11 +333,9 @@ def cmd_bench(argv: Sequence[str]) -> int:
     found = instances.collect(args.targets, args.optima)
     settings = runner.Settings(time_limit=60.0 if args.time_limit is None else args.time_limit,
                                mip_gap=args.mip_gap, threads=args.threads, memory_mb=args.memory, grace=args.grace)
-    store_path = Path(args.results) if args.results else (
-        Path(args.report) / "results.jsonl" if args.report else Path("optmodel-bench.jsonl"))
+    store_path, retry = _store_path(args, "optmodel-bench.jsonl"), _statuses(args.retry)
     store = Store(store_path)
     runs = runner.plan(found, backends, seeds, args.repeat or 1)
-    retry = frozenset(s.strip() for s in args.retry.split(",") if s.strip())
     complete = runner.run_benchmark(runs, settings, store, workers=args.workers, scheduler=args.scheduler,
                                     retry=retry)
     planned = {r.key(settings): k for k, r in enumerate(runs)}  # the command's order, not the finishing order
@@ -396,24 +415,14 @@ def cmd_challenge(argv: Sequence[str]) -> int:
     parser.add_argument("--train", required=True, metavar="DATA", help="training data: a code folder or a CSV")
     parser.add_argument("--holdout", metavar="DATA", help="held-out data, unseen by the entrants")
     parser.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="per run (default 10)")
-    parser.add_argument("--memory", type=float, default=4096, metavar="MB", help="memory limit per run (default 4096)")
-    parser.add_argument("--workers", type=int, default=1, metavar="N", help="runs at a time on this machine")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--no-references", action="store_true", help="leave out optmodel's own rows")
-    parser.add_argument("--results", metavar="FILE", help="the results store (default REPORT/results.jsonl or "
-                        "optmodel-challenge.jsonl)")
-    parser.add_argument("--report", metavar="DIR", help="write leaderboard.md, leaderboard.html and heatmaps here")
-    parser.add_argument("--retry", metavar="STATUSES", default="",
-                        help="run again the stored runs with these statuses, e.g. timeout,error")
+    _run_options(parser, "optmodel-challenge.jsonl", "leaderboard.md, leaderboard.html and heatmaps", "timeout,error")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args(argv)
     from optmodel import challenge
     from optmodel.benchmark.store import Store
 
-    for flag, value, least in (("--time-limit", args.time_limit, 0.01), ("--workers", args.workers, 1),
-                               ("--memory", args.memory, 1)):
-        if not value >= least:
-            raise OptmodelError(f"{flag} must be at least {least:g}, got {value:g}")
+    _at_least(("--time-limit", args.time_limit, 0.01))
     entries, skipped = challenge.find_submissions(args.submissions)
     for line in skipped:
         print(f"optmodel: left out {line}", file=sys.stderr)
@@ -421,12 +430,10 @@ def cmd_challenge(argv: Sequence[str]) -> int:
     datasets = [challenge.load_dataset("train", args.train)]
     if args.holdout:
         datasets.append(challenge.load_dataset("holdout", args.holdout))
-    store_path = Path(args.results) if args.results else (
-        Path(args.report) / "results.jsonl" if args.report else Path("optmodel-challenge.jsonl"))
+    store_path = _store_path(args, "optmodel-challenge.jsonl")
     store = Store(store_path)
     contest = challenge.Contest(entries, datasets, args.time_limit, args.memory)
-    retry = frozenset(s.strip() for s in args.retry.split(",") if s.strip())
-    complete = contest.run(store, workers=args.workers, scheduler=args.scheduler, retry=retry)
+    complete = contest.run(store, workers=args.workers, scheduler=args.scheduler, retry=_statuses(args.retry))
     keys = {job["key"] for job in contest.jobs()}
     rows = [row for row in store.rows if row["run"] in keys]
     labels = [d.label for d in datasets]

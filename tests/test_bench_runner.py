@@ -242,7 +242,7 @@ def test_a_wrong_backend_is_flagged_and_hung_or_crashing_ones_cost_one_row(tmp_p
     report = tmp_path / "out"
     proc = bench(DATA / "netlib" / "afiro.mps", "mst:10",
                  "--backends", "highs,benchplug.perturbed,benchplug.hang,benchplug.crash",
-                 "--time-limit", "1", "--grace", "0.5", "--workers", "2", "--report", report, "--json")
+                 "--time-limit", "4", "--grace", "0.5", "--workers", "2", "--report", report, "--json")
     out = json.loads(proc.stdout)
     by = {(r["instance"], r["backend"]): r for r in out["rows"]}
     assert len(out["rows"]) == 8
@@ -253,7 +253,7 @@ def test_a_wrong_backend_is_flagged_and_hung_or_crashing_ones_cost_one_row(tmp_p
         assert bad["objective"] > good["objective"] + 1e-3  # the perturbed costs led elsewhere
         assert bad["wrong"], bad
         assert by[inst, "benchplug.hang"]["status"] == "killed"
-        assert 1.5 <= by[inst, "benchplug.hang"]["wall_seconds"] < 2.5
+        assert 4.5 <= by[inst, "benchplug.hang"]["wall_seconds"] < 5.5
         assert by[inst, "benchplug.crash"]["status"] == "crashed"
     assert "reference optimum" in by["afiro", "benchplug.perturbed"]["wrong_reason"]
     assert "highs found a verified point" in by["mst:10", "benchplug.perturbed"]["wrong_reason"]
