@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from optmodel.backend import SolveOptions
-from optmodel.errors import OptmodelError
+from optmodel.errors import OptmodelError, UsageError
 from optmodel.problem import Report
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_SOLVED = 0, 2, 3
@@ -31,6 +32,19 @@ commands:
 
 `python -m optmodel solve PROBLEM --help` lists a problem's own options.
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is an error like any other: one line, exit 2, and with
+    --json one JSON object on stdout (argparse itself would print the usage and exit)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _parser(prog: str, description: str | None = None, raw: bool = False) -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter
+    return _Parser(prog=prog, description=description, formatter_class=formatter)
 
 
 def _problems() -> dict[str, Any]:
@@ -60,10 +74,8 @@ def _options(args: argparse.Namespace) -> SolveOptions:
 
 
 def _solve_file(argv: Sequence[str]) -> tuple[Report, bool]:
-    parser = argparse.ArgumentParser(
-        prog="python -m optmodel solve FILE",
-        description="Solve an LP/MIP from an MPS (fixed or free, optionally .gz) or CPLEX LP file.",
-    )
+    parser = _parser("python -m optmodel solve FILE",
+                     "Solve an LP/MIP from an MPS (fixed or free, optionally .gz) or CPLEX LP file.")
     parser.add_argument("file", help="model file: .mps, .mps.gz, .lp")
     parser.add_argument("--write", metavar="OUT", help="also write the model (.mps or .lp), e.g. to convert")
     parser.add_argument("--values", action="store_true", help="include variable values in the output")
@@ -85,9 +97,7 @@ def _solve_file(argv: Sequence[str]) -> tuple[Report, bool]:
 
 
 def _solve_problem(problem: Any, argv: Sequence[str]) -> tuple[Report, bool]:
-    parser = argparse.ArgumentParser(
-        prog=f"python -m optmodel solve {problem.name}", description=problem.summary
-    )
+    parser = _parser(f"python -m optmodel solve {problem.name}", problem.summary)
     problem.add_arguments(parser)
     _common_options(parser, problem.uses_lp_backends)
     args = parser.parse_args(argv)
@@ -122,7 +132,7 @@ def cmd_solve(argv: Sequence[str]) -> int:
 
 def _print_report(rep: Report, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(rep.to_dict(), default=str))
+        emit_json(rep.to_dict())
         return
     sol = rep.solution
     if sol is not None:
@@ -145,7 +155,7 @@ def _print_report(rep: Report, as_json: bool) -> None:
 
 
 def cmd_list(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m optmodel list", description="Problems and backends.")
+    parser = _parser("python -m optmodel list", "Problems and backends.")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args(argv)
     from optmodel.dispatch import backend_classes
@@ -164,7 +174,7 @@ def cmd_list(argv: Sequence[str]) -> int:
         })
     problems = [{"name": p.name, "summary": p.summary} for p in _problems().values()]
     if args.json:
-        print(json.dumps({"problems": problems, "backends": backends}))
+        emit_json({"problems": problems, "backends": backends})
         return EXIT_OK
     print("problems:")
     for p in problems:
@@ -196,11 +206,9 @@ def _spec_model(path: Path) -> Any:
 
 
 def cmd_explain(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m optmodel explain",
-        description="Show a problem's formulation, its size and structure, which backends can solve it "
-        "and why the others cannot, and the adjacent formulations optmodel knows.",
-    )
+    parser = _parser("python -m optmodel explain",
+                     "Show a problem's formulation, its size and structure, which backends can solve it "
+                     "and why the others cannot, and the adjacent formulations optmodel knows.")
     parser.add_argument("target", help="a problem name (see `list`), an .mps/.lp file, or a Python spec file")
     parser.add_argument("--size", type=int, help="size of the generated instance for a problem")
     parser.add_argument("--latex", action="store_true", help="print the formulation as LaTeX")
@@ -229,7 +237,7 @@ def cmd_explain(argv: Sequence[str]) -> int:
     else:
         raise OptmodelError(f"unknown problem {args.target!r}; problems: {', '.join(problems)}")
     if args.json:
-        print(json.dumps(exp.to_dict(), default=str))
+        emit_json(exp.to_dict())
     elif args.latex:
         print(exp.latex)
     else:
@@ -289,8 +297,7 @@ pass --scheduler tcp://HOST:8786 (README: "Benchmarking on a cluster").
 
 
 def cmd_bench(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m optmodel bench", description=BENCH_DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _parser("python -m optmodel bench", BENCH_DESCRIPTION, raw=True)
     parser.add_argument("targets", nargs="+", metavar="TARGET", help="files, folders, globs, PROBLEM:SIZE")
     parser.add_argument("--backends", required=True, help="comma-separated, e.g. highs,scip,ortools:scip")
     parser.add_argument("--time-limit", type=float, metavar="S", help="per run (default 60; sweep: none)")
@@ -347,7 +354,7 @@ def cmd_bench(argv: Sequence[str]) -> int:
     if args.json:
         out = report.to_json(rows)
         out.update(complete=complete, results=str(store_path), files=[str(p) for p in written])
-        print(json.dumps(out, allow_nan=False))
+        emit_json(out)
     else:
         print(report.terminal_table(rows, color=sys.stdout.isatty()))
         print(f"\n{len(rows)} of {len(runs)} runs in {store_path}" + ("" if complete else " (interrupted)"))
@@ -372,7 +379,7 @@ def _bench_sweep(args: argparse.Namespace, backends: list[str]) -> int:
     rows = sweep.run(problem, backends, sizes, repeat=args.repeat or 3, seed=int(args.seeds.split(",")[0]),
                      time_limit=args.time_limit)
     if args.json:
-        print(json.dumps({"rows": rows}, default=str))
+        emit_json({"rows": rows})
     else:
         print(sweep.table(rows))
     if args.results:
@@ -408,8 +415,7 @@ skips them, so a changed submission (its file's hash) or dataset is all that run
 
 
 def cmd_challenge(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m optmodel challenge", description=CHALLENGE_DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _parser("python -m optmodel challenge", CHALLENGE_DESCRIPTION, raw=True)
     parser.add_argument("challenge", choices=["seriation"], help="the challenge (seriation: Tick 1)")
     parser.add_argument("--submissions", required=True, metavar="DIR", help="a folder of submissions")
     parser.add_argument("--train", required=True, metavar="DATA", help="training data: a code folder or a CSV")
@@ -444,7 +450,7 @@ def cmd_challenge(argv: Sequence[str]) -> int:
     if args.json:
         out = challenge.to_json(rows, datasets, args.time_limit)
         out.update(complete=complete, results=str(store_path), files=[str(p) for p in written])
-        print(json.dumps(out, allow_nan=False))
+        emit_json(out)
     else:
         bounds = challenge.upper_bounds(rows, datasets)
         board = challenge.leaderboard(rows, labels)
@@ -457,6 +463,34 @@ def cmd_challenge(argv: Sequence[str]) -> int:
     return EXIT_OK if complete else 130
 
 
+def emit_json(obj: Any) -> None:
+    """One JSON object on stdout, valid for every JSON parser: a NaN or infinite number becomes
+    null, and ``non_finite`` says which field held what (JSON has no NaN or Infinity)."""
+    reasons: dict[str, str] = {}
+
+    def clean(x: Any, where: str) -> Any:
+        if isinstance(x, dict):
+            return {k: clean(v, f"{where}.{k}" if where else str(k)) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v, f"{where}[{i}]") for i, v in enumerate(x)]
+        if isinstance(x, float) and not math.isfinite(x):
+            reasons[where] = "not a number (NaN)" if math.isnan(x) else f"{'+' if x > 0 else '-'}infinity"
+            return None
+        return x
+
+    out = clean(obj, "")
+    if reasons and isinstance(out, dict):
+        out["non_finite"] = reasons
+    print(json.dumps(out, allow_nan=False, default=str))
+
+
+def _reader_left() -> int:
+    """stdout's reader went away (``| head``): not an error of ours, and nothing left to say."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    return EXIT_OK
+
+
 COMMANDS = {"solve": cmd_solve, "explain": cmd_explain, "bench": cmd_bench, "challenge": cmd_challenge,
             "list": cmd_list}
 
@@ -466,16 +500,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
         return EXIT_OK
-    command = COMMANDS.get(argv[0])
-    if command is None:
-        print(f"optmodel: unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     try:
+        command = COMMANDS.get(argv[0])
+        if command is None:
+            raise UsageError(f"unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}")
         return command(argv[1:])
     except (OptmodelError, OSError, UnicodeDecodeError) as err:
+        if isinstance(err, BrokenPipeError):
+            return _reader_left()
         print(f"optmodel: {err}", file=sys.stderr)
         if "--json" in argv:  # scripts read stdout: one object, even for an error
-            print(json.dumps({"status": "error", "message": str(err)}))
+            emit_json({"status": "error", "message": str(err), "file": getattr(err, "path", None),
+                       "line": getattr(err, "line", None), "exit_code": EXIT_BAD_INPUT})
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:  # a second Ctrl-C: abort at once, leaving any solver thread behind
         print("optmodel: interrupted", file=sys.stderr)

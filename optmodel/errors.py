@@ -21,6 +21,10 @@ class InputError(OptmodelError):
         super().__init__(where + message)
 
 
+class UsageError(OptmodelError):
+    """A command line that does not parse: an unknown option, a missing argument, a bad value."""
+
+
 class ModelError(OptmodelError):
     """A model that cannot be built as stated (shape mismatch, nonlinear product, ...)."""
 
