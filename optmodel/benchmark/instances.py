@@ -16,6 +16,7 @@ What an instance means to a backend:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import glob
 import math
 import time
@@ -153,7 +154,7 @@ def solve(instance: dict[str, Any], backend: str, seed: int, options: dict[str, 
             return row
         if opts.time_limit is not None:  # the limit covers reading the instance too
             left = max(opts.time_limit - (time.perf_counter() - began), 0.01)
-            opts = SolveOptions(seed=seed, **{**options, "time_limit": left})
+            opts = dataclasses.replace(opts, time_limit=left)
         sol = model.solve(label, options=opts)
     except OptmodelError as err:
         row["message"] = str(err)
