@@ -17,7 +17,7 @@ general backend.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from optmodel.lazy import LazyFamily
 
 _CAPS = frozenset({Capability.LP, Capability.MIP, Capability.DUALS, Capability.WARM_START})
+_EXACT = 2.0**53  # floats hold every integer below this
+_COST_LIMIT = 2.0**62  # a flow's total cost stays clear of int64's 2^63
 
 
 @dataclass
@@ -55,23 +57,25 @@ def recognise(form: CanonicalForm) -> tuple[Network | None, str]:
         return None, "not every constraint is an equation (flow conservation)"
     if np.any(form.col_lower != 0):
         return None, "not every variable has lower bound 0"
-    csc = form.csc
-    counts = np.diff(csc.indptr)
-    if np.any(counts == 0) or np.any(counts > 2):
-        return None, "a column has no entry or more than two entries"
-    if not np.all(np.abs(csc.data) == 1):
+    # Read row-wise, as the form holds it (no transposition): each entry's row and column.
+    A = form.A
+    data, col = A.data[: A.nnz], A.indices[: A.nnz]
+    if not np.all(np.abs(data) == 1):
         return None, "the matrix has entries other than +1 and -1"
-    col = np.repeat(np.arange(form.num_cols), counts)
-    plus, minus = csc.data > 0, csc.data < 0
-    if np.bincount(col[plus], minlength=form.num_cols).max() > 1 or (
-        np.bincount(col[minus], minlength=form.num_cols).max() > 1
+    counts = np.bincount(col, minlength=form.num_cols)
+    if counts.min(initial=1) == 0 or counts.max(initial=0) > 2:
+        return None, "a column has no entry or more than two entries"
+    row = np.repeat(np.arange(form.num_rows, dtype=col.dtype), np.diff(A.indptr))
+    plus, minus = data > 0, data < 0
+    if np.bincount(col[plus], minlength=form.num_cols).max(initial=0) > 1 or (
+        np.bincount(col[minus], minlength=form.num_cols).max(initial=0) > 1
     ):
         return None, "a column has two entries of the same sign"
     implied_node = form.num_rows
     tail = np.full(form.num_cols, implied_node)
     head = np.full(form.num_cols, implied_node)
-    tail[col[plus]] = csc.indices[plus]
-    head[col[minus]] = csc.indices[minus]
+    tail[col[plus]] = row[plus]
+    head[col[minus]] = row[minus]
     supply = form.row_lower.astype(float)
     # The dropped row's node exists when arcs end there or the supplies do not balance.
     implied = bool(np.any(counts == 1)) or supply.sum() != 0
@@ -136,6 +140,13 @@ def _network_refusal(form: CanonicalForm, net: Network) -> str:
     c = form.c
     if _is_shortest_path(form, net):
         return ""
+    # OR-Tools' min-cost flow counts in int64: supplies, capacities and costs must be exact integers
+    # there (below 2^53, where floats hold every integer) and a flow's cost must not overflow.
+    caps = form.col_upper[np.isfinite(form.col_upper)]
+    total = float(np.abs(net.supply).sum())
+    largest = max(total, float(np.abs(c).max(initial=0.0)), float(caps.max(initial=0.0)))
+    if not largest < _EXACT or not total * float(np.abs(c).max(initial=0.0)) < _COST_LIMIT:
+        return "a network LP with data too large for min-cost flow's 64-bit integers"
     integral = all(np.array_equal(a, np.round(a)) for a in (c, net.supply, form.col_upper[np.isfinite(form.col_upper)]))
     if not integral:
         return "a network LP with fractional data (min-cost flow needs integers)"
@@ -168,7 +179,7 @@ def _shortest_path(form: CanonicalForm, net: Network, s: int, t: int) -> RawResu
     n = net.num_nodes
     c = form.c
     # Dijkstra on the reversed graph gives distances *to* t, and a tree pointing towards t.
-    arcs = _cheapest(net.tail, net.head, c)
+    arcs, keys = _cheapest(net.tail, net.head, c, with_keys=True)
     graph = _graph(net.head[arcs], net.tail[arcs], c[arcs], n)
     dist, pred = dijkstra(graph, indices=t, return_predecessors=True)
     raw = RawResult(Termination.OPTIMAL, stats={"method": "dijkstra"})
@@ -176,29 +187,32 @@ def _shortest_path(form: CanonicalForm, net: Network, s: int, t: int) -> RawResu
         raw.termination = Termination.INFEASIBLE
         raw.stats["infeasibility"] = "no path: the vertices that can reach the target exclude the source"
         return raw
-    # Walk s -> t along the predecessor tree (pred points towards t on the reversed graph).
-    arc_of = sp.csr_array((arcs + 1, (net.tail[arcs], net.head[arcs])), shape=(n, n))
+    # Walk s -> t along the predecessor tree (pred points towards t on the reversed graph); each
+    # step's arc is found among the arcs sorted by (tail, head), all steps in one search.
+    path = [s]
+    while path[-1] != t:
+        path.append(int(pred[path[-1]]))
+    v, w = np.array(path[:-1], dtype=np.int64), np.array(path[1:], dtype=np.int64)
     x = np.zeros(form.num_cols)
-    v = s
-    while v != t:
-        w = pred[v]
-        x[arc_of[v, w] - 1] = 1.0
-        v = w
+    x[arcs[np.searchsorted(keys, v * (int(net.head.max(initial=0)) + 1) + w)]] = 1.0
     potential = np.where(np.isfinite(dist), dist, dist[np.isfinite(dist)].max())
     y = potential[: net.num_rows] - (potential[-1] if net.implied else 0.0)
     raw.x, raw.row_duals, raw.reduced_costs = x, y, c - form.A.T @ y
     return raw
 
 
-def _cheapest(tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """Indices of the cheapest arc of each (tail, head) pair: csgraph would sum parallel arcs."""
+def _cheapest(tail: np.ndarray, head: np.ndarray, cost: np.ndarray, with_keys: bool = False) -> Any:
+    """Indices of the cheapest arc of each (tail, head) pair, sorted by (tail, head): csgraph would
+    sum parallel arcs. ``with_keys``: also their keys ``tail * (max head + 1) + head``, ascending."""
     key = tail.astype(np.int64) * (int(head.max(initial=0)) + 1) + head
     order = np.argsort(key, kind="stable")
-    if np.all(np.diff(key[order]) != 0):
-        return order  # no parallel arcs (the usual case): skip the three-key sort
-    order = np.lexsort((cost, head, tail))
-    t, h = tail[order], head[order]
-    return order[np.r_[True, (t[1:] != t[:-1]) | (h[1:] != h[:-1])]]
+    sorted_keys = key[order]
+    if not np.all(np.diff(sorted_keys) != 0):  # parallel arcs: the cheapest of each pair, by a three-key sort
+        order = np.lexsort((cost, head, tail))
+        t, h = tail[order], head[order]
+        order = order[np.r_[True, (t[1:] != t[:-1]) | (h[1:] != h[:-1])]]
+        sorted_keys = key[order]
+    return (order, sorted_keys) if with_keys else order
 
 
 def _graph(tail: np.ndarray, head: np.ndarray, cost: np.ndarray, n: int) -> sp.csr_array:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,6 +41,15 @@ class Highs(Adapter):
     distribution = "highspy"
     subsolvers = {"choose": _LP_MIP, "simplex": _LP_MIP, "ipm": _LP_MIP, "pdlp": _LP_MIP}
 
+    @classmethod
+    def version(cls) -> str:
+        """HiGHS's version from highspy itself once it is loaded (after a solve), without scanning
+        the installed distributions; before that (``optmodel list``), the distribution's."""
+        core = sys.modules.get("highspy._core")
+        if core is not None and hasattr(core, "HIGHS_VERSION_MAJOR"):
+            return f"{core.HIGHS_VERSION_MAJOR}.{core.HIGHS_VERSION_MINOR}.{core.HIGHS_VERSION_PATCH}"
+        return super().version()
+
     def native(self, form: CanonicalForm) -> frozenset[Capability]:
         """HiGHS's semi-variables must lie in [0, 1e5] (it errors on others): those go through the
         core's reduction instead."""
@@ -69,8 +80,12 @@ class Highs(Adapter):
         # user-interrupt callback (HandleKeyboardInterrupt would install a SIGINT handler of its own).
         self.h.HandleKeyboardInterrupt = False
         self.h.HandleUserInterrupt = True
+        start = time.perf_counter()
         run_in_worker(self.h.solve, self.h.cancelSolve)
-        return _result(self.h, self.form, self.h.getModelStatus())
+        solved = time.perf_counter() - start  # the time inside HiGHS, apart from reading the answer
+        raw = _result(self.h, self.form, self.h.getModelStatus())
+        raw.stats["solver_seconds"] = solved
+        return raw
 
     def add_rows(self, rows: Rows) -> None:
         A = rows.A
@@ -120,22 +135,24 @@ class Highs(Adapter):
 
 
 def pass_model(h: Any, form: CanonicalForm) -> None:
-    """Hand the whole canonical form to HiGHS in one call (numpy arrays, no per-entry Python)."""
+    """Hand the whole canonical form to HiGHS in one call, row-wise as the form holds it (HiGHS
+    takes CSR as it is: no transposition here), numpy arrays passed without per-entry Python."""
     import highspy
 
-    csc = form.csc
+    A = form.A
     sense = highspy.ObjSense.kMinimize if form.sense.sign > 0 else highspy.ObjSense.kMaximize
     # One entry per column (HiGHS reads num_col values); all-continuous means an LP.
     kind = highspy.HighsVarType
-    integrality = np.where(form.integrality, int(kind.kInteger), 0).astype(np.int32)
+    integrality = form.integrality.astype(np.int32)  # kContinuous = 0, kInteger = 1
     if form.semicontinuous is not None:
         semi = form.semicontinuous
         integrality[semi] = np.where(form.integrality[semi], int(kind.kSemiInteger), int(kind.kSemiContinuous))
+    index = np.int32  # HighsInt; int32 arrays (what the form holds below 2^31 entries) are passed as they are
     status = h.passModel(
         form.num_cols,
         form.num_rows,
-        csc.nnz,
-        int(highspy.MatrixFormat.kColwise),
+        A.nnz,
+        int(highspy.MatrixFormat.kRowwise),
         int(sense),
         form.offset,
         form.c,
@@ -143,9 +160,9 @@ def pass_model(h: Any, form: CanonicalForm) -> None:
         form.col_upper,
         form.row_lower,
         form.row_upper,
-        csc.indptr.astype(np.int32, copy=False),
-        csc.indices.astype(np.int32, copy=False),
-        csc.data,
+        A.indptr.astype(index, copy=False),
+        A.indices[: A.nnz].astype(index, copy=False),
+        A.data[: A.nnz],
         integrality,
     )
     if status == highspy.HighsStatus.kError:
@@ -219,17 +236,29 @@ def _result(h: Any, form: CanonicalForm, status: Any) -> RawResult:
         _rays(h, form, raw)
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
         return raw
+    # highspy hands each solution vector over as a Python list: read the two that are needed once
+    # each; the reduced costs are c + Qx - Aᵀy from the row duals (HiGHS's own definition of them),
+    # one sparse product instead of a list of a float per column -- where HiGHS holds exactly the
+    # form's rows (row generation adds rows to HiGHS only).
     s = h.getSolution()
-    raw.x = np.asarray(s.col_value, dtype=float)
+    raw.x = _array(s.col_value)
     raw.objective = float(info.objective_function_value)
     if form.is_mip:
         raw.bound = float(info.mip_dual_bound)
         raw.stats["nodes"] = int(info.mip_node_count)
     elif s.dual_valid:
-        raw.row_duals = np.asarray(s.row_dual, dtype=float)
-        raw.reduced_costs = np.asarray(s.col_dual, dtype=float)
+        raw.row_duals = _array(s.row_dual)
+        if raw.row_duals.shape == (form.num_rows,) and raw.x.shape == (form.num_cols,):
+            raw.reduced_costs = form.objective_gradient(raw.x) - form.A.T @ raw.row_duals
+        else:
+            raw.reduced_costs = _array(s.col_dual)
         raw.stats["simplex_iterations"] = int(info.simplex_iteration_count)
     return raw
+
+
+def _array(values: list[float]) -> np.ndarray:
+    """A list of floats from highspy as an array (fromiter skips np.array's per-item type checks)."""
+    return np.fromiter(values, dtype=float, count=len(values))
 
 
 _RAY_TERMINATIONS = (Termination.INFEASIBLE, Termination.UNBOUNDED, Termination.INFEASIBLE_OR_UNBOUNDED)

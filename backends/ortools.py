@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.backend import Adapter, Capability, RawResult, SolveOptions, redirect_fd
+from optmodel.backend import SCIP_MAX_THREADS, Adapter, Capability, RawResult, SolveOptions, redirect_fd
 from optmodel.errors import CapabilityError, ModelError, OptmodelError
 from optmodel.interrupt import run_in_worker, stop_requested
 from optmodel.reductions import Reduction, prepare
@@ -70,6 +70,7 @@ class OrTools(Adapter):
         ),
         "cpsat": frozenset({C.MIP, C.WARM_START}),
     }
+    max_threads = {"scip": SCIP_MAX_THREADS}
 
     def why_not(self, model: Model) -> str | None:
         form = model.canonical() if model.is_linear and model.objective is not None else None

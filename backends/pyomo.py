@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
+from optmodel.backend import SCIP_MAX_THREADS, Adapter, Capability, RawResult, SolveOptions
 from optmodel.interrupt import run_in_worker
 from optmodel.solution import Termination
 
@@ -95,6 +95,7 @@ class Pyomo(Adapter):
         "appsi_cbc": frozenset({_LP, _MIP, _DUALS, _WARM, _INC}),
         "appsi_cplex": frozenset({_LP, _MIP, _DUALS, _WARM, _INC}),
     }
+    max_threads = {"scip": SCIP_MAX_THREADS}
 
     def available_subsolvers(self) -> list[str]:
         """Sub-solvers whose library or executable is present (no Pyomo import)."""

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.backend import Adapter, Capability, RawResult, SolveOptions
+from optmodel.backend import SCIP_MAX_THREADS, Adapter, Capability, RawResult, SolveOptions
 from optmodel.canonical import Names
-from optmodel.errors import OptmodelError
+from optmodel.errors import ModelError, OptmodelError
 from optmodel.interrupt import run_in_worker
 from optmodel.solution import Termination
 
@@ -52,6 +52,7 @@ _CAPS = frozenset(
 )
 # SCIP's value for "no value" (SCIP_INVALID, 1e99); its infinity is 1e20 (the core's too).
 _INVALID = 1e98
+_INFINITY = 1e20
 
 
 class Scip(Adapter):
@@ -60,11 +61,13 @@ class Scip(Adapter):
     modules = ("pyscipopt",)
     distribution = "PySCIPOpt"
     subsolvers = {"scip": _CAPS}
+    max_threads = {"scip": SCIP_MAX_THREADS}
 
     def load(self, form: CanonicalForm, options: SolveOptions, families: Sequence[LazyFamily] = ()) -> None:
         if form.semicontinuous is not None:  # the core reduces them for SCIP, which has none
             raise OptmodelError(f"{self.label} has no semicontinuous variables (the core should reduce them)")
         self.form = form
+        _check_costs(form.c, np.arange(form.num_cols), form.col_names)
         self.s, self.xs, self.conss = build(form)
         self.t = _quadratic_objective(self.s, self.xs, form)  # None for a linear objective
         _special(self.s, self.xs, form)
@@ -175,6 +178,7 @@ class Scip(Adapter):
         if change.sense is not None or change.cost_cols.size:
             from pyscipopt.scip import Expr, Term
 
+            _check_costs(change.costs, change.cost_cols, change.form.col_names)
             costs = Expr({Term(xs[j]): cost for j, cost in zip(change.cost_cols.tolist(), change.costs.tolist())})
             sense = "minimize" if change.form.sense.sign > 0 else "maximize"
             s.setObjective(costs, sense=sense, clear=False)  # only these coefficients change
@@ -193,6 +197,18 @@ class Scip(Adapter):
             self.add_rows(change.rows)
         self.form = change.form
         return None
+
+
+def _check_costs(costs: np.ndarray, cols: np.ndarray, names: Names) -> None:
+    """SCIP stops with "error in input data" on an objective coefficient at or beyond its infinity:
+    refuse it first, naming the column (one pass over the costs)."""
+    costs = np.asarray(costs, dtype=np.float64)
+    if costs.size and not np.abs(costs).max() < _INFINITY:  # NaN fails this test too
+        k = int(np.flatnonzero(~(np.abs(costs) < _INFINITY))[0])
+        raise ModelError(
+            f"the objective coefficient {costs[k]:g} of {names.label(int(cols[k]))} is at or beyond SCIP's "
+            f"infinity ({_INFINITY:g}), which SCIP refuses; rescale the objective"
+        )
 
 
 def _at(value: float, bound: float) -> bool:
@@ -389,7 +405,10 @@ def _set_options(s: Any, options: SolveOptions) -> None:
     if options.seed is not None:
         s.setParam("randomization/randomseedshift", int(options.seed))
     for key, value in options.solver_options.items():  # the user's settings win
-        s.setParam(key, value)
+        try:
+            s.setParam(key, value)
+        except (KeyError, ValueError, TypeError, LookupError) as exc:
+            raise OptmodelError(f"SCIP refused the option {key}={value!r}: {exc}") from None
 
 
 def _set_start(s: Any, xs: Any, values: np.ndarray, form: CanonicalForm, t: Any = None) -> None:

@@ -21,8 +21,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from optmodel._scipy import issparse
+from optmodel._scipy import sparse as sp
 from optmodel.backend import Capability
 from optmodel.errors import ModelError
 from optmodel.expr import Expr, _broadcast_shapes, _with_cols, as_expr
@@ -98,7 +99,7 @@ class LogExpr:
     def __mul__(self, other: Any) -> LogExpr:
         if isinstance(other, (Expr, LogExpr)):
             raise ModelError("a log term times a variable expression is neither convex nor concave")
-        w = np.asarray(other.toarray() if sp.issparse(other) else other, dtype=float)
+        w = np.asarray(other.toarray() if issparse(other) else other, dtype=float)
         if _broadcast_shapes(self.shape, w.shape) != self.shape:
             raise ModelError(f"weights of shape {w.shape} would change the log expression's shape {self.shape}")
         flat = np.broadcast_to(w, self.shape).ravel()

@@ -20,7 +20,6 @@ objective kind verifies the answer (``verify(sol)``), and the core derives the s
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -63,6 +62,12 @@ class Capability(str, Enum):
     RESOLVE = "resolve"  # a solved model's changes (objective, bounds, new rows) applied to the loaded solver
 
 
+# The most solver threads accepted: beyond it HiGHS hangs starting its pool (100000: still going
+# after a minute), SCIP refuses (it takes up to 64) and no machine gains anything.
+MAX_THREADS = 1024
+SCIP_MAX_THREADS = 64  # SCIP's range for parallel/maxnthreads: every backend that drives SCIP declares it
+
+
 @dataclass
 class SolveOptions:
     time_limit: float | None = None  # seconds
@@ -83,8 +88,16 @@ class SolveOptions:
             raise OptmodelError(f"the time limit must be a number of seconds >= 0, got {self.time_limit}")
         if self.mip_gap is not None and not self.mip_gap >= 0:
             raise OptmodelError(f"the MIP gap must be >= 0, got {self.mip_gap}")
-        if self.threads is not None and self.threads < 1:
-            raise OptmodelError(f"threads must be at least 1, got {self.threads}")
+        if self.threads is not None and not (
+            isinstance(self.threads, (int, np.integer)) and not isinstance(self.threads, bool)
+            and 1 <= self.threads <= MAX_THREADS
+        ):
+            many = isinstance(self.threads, (int, np.integer)) and self.threads > MAX_THREADS
+            raise OptmodelError(
+                f"threads must be an integer from 1 to {MAX_THREADS}, got {self.threads!r}"
+                + (f" (this machine has {os.cpu_count() or 'an unknown number of'} CPUs; far more threads than "
+                   "CPUs only slow a solver down, and some solvers hang or abort on them)" if many else "")
+            )
         if self.seed is not None and not 0 <= self.seed < 2**31:
             raise OptmodelError(f"the seed must be an integer in [0, 2^31), got {self.seed}")
 
@@ -99,6 +112,8 @@ class Backend:
     distribution: ClassVar[str] = ""
     # Capabilities per sub-solver; the first sub-solver is the default.
     subsolvers: ClassVar[dict[str, frozenset[Capability]]] = {}
+    # Sub-solvers that take fewer threads than MAX_THREADS (SCIP's parallel/maxnthreads is at most 64).
+    max_threads: ClassVar[dict[str, int]] = {}
 
     def __init__(self, subsolver: str | None = None):
         if subsolver is not None and subsolver not in self.subsolvers:
@@ -130,6 +145,8 @@ class Backend:
 
     @classmethod
     def version(cls) -> str:
+        import importlib.metadata  # not at the top: it costs every `import optmodel` 20-75 ms
+
         try:
             return importlib.metadata.version(cls.distribution) if cls.distribution else ""
         except importlib.metadata.PackageNotFoundError:
@@ -164,6 +181,9 @@ class Backend:
             reason = f"{self.label} cannot provide {' or '.join(sorted(c.value for c in asked))}"
         if reason is None and options.duals and model.is_mip:
             reason = "a MIP has no duals (solve its LP relaxation for them)"
+        most = self.max_threads.get(self.subsolver, MAX_THREADS)
+        if reason is None and options.threads is not None and options.threads > most:
+            reason = f"{self.label} runs at most {most} threads, not {options.threads}"
         return reason
 
     def solve(self, model: Model, options: SolveOptions) -> Solution:

@@ -21,7 +21,8 @@ from enum import Enum
 from functools import cached_property
 
 import numpy as np
-import scipy.sparse as sp
+
+from optmodel._scipy import sparse as sp
 
 
 class Sense(str, Enum):
@@ -198,6 +199,43 @@ class CanonicalForm:
         if "_convex" not in self.__dict__:
             self.__dict__["_convex"] = positive_semidefinite(self.sense.sign * self.Q)
         return self.__dict__["_convex"]
+
+
+def stack_rows(blocks: Sequence[sp.csr_array], n: int) -> sp.csr_array:
+    """Row blocks over ``n`` columns (a block may have fewer: columns added later) as one
+    canonical CSR matrix: rows sorted, no duplicate entries, no explicit zeros; int32 indices where
+    they fit. One concatenation; a block is sorted or summed only where it needs it. The result
+    never shares arrays with a block that it differs from, so that sorting it in place is safe."""
+    fixed = []
+    for block in blocks:
+        block = block if isinstance(block, sp.csr_array) else sp.csr_array(block)
+        if not block.has_canonical_format:  # on a copy: a block's arrays may be shared with others
+            block = block.copy()
+            block.sum_duplicates()
+        fixed.append(block)
+    rows = sum(b.shape[0] for b in fixed)
+    nnz = sum(int(b.indptr[-1]) for b in fixed)
+    idx = np.int32 if max(nnz, n) < np.iinfo(np.int32).max else np.int64
+    if len(fixed) == 1:
+        b = fixed[0]
+        data, indices, indptr = b.data[:nnz], b.indices[:nnz].astype(idx, copy=False), b.indptr.astype(idx, copy=False)
+    else:
+        data = np.concatenate([b.data[: b.indptr[-1]] for b in fixed]) if fixed else np.zeros(0)
+        indices = np.concatenate([b.indices[: b.indptr[-1]].astype(idx, copy=False) for b in fixed]) if fixed \
+            else np.zeros(0, dtype=idx)
+        indptr = np.empty(rows + 1, dtype=idx)
+        indptr[0], at, offset = 0, 1, 0
+        for b in fixed:
+            k = b.shape[0]
+            np.add(b.indptr[1:], offset, out=indptr[at : at + k], casting="unsafe")
+            at, offset = at + k, offset + int(b.indptr[-1])
+    A = sp.csr_array((data, indices, indptr), shape=(rows, n))
+    if not data.all():  # explicit zeros (from cancellation or zero weights) are dropped, on a copy if shared
+        if len(fixed) == 1:
+            A = A.copy()
+        A.eliminate_zeros()
+    A.has_canonical_format = True
+    return A
 
 
 def positive_semidefinite(Q: sp.csr_array, tol: float = 1e-9) -> bool:

@@ -9,12 +9,15 @@ import math
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
-from optmodel.backend import SolveOptions
-from optmodel.errors import OptmodelError, UsageError
+from optmodel.backend import Capability, SolveOptions
+from optmodel.errors import InputError, OptmodelError, UsageError
+from optmodel.numbers import strict_float, strict_int
 from optmodel.problem import Report
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_SOLVED = 0, 2, 3
@@ -23,20 +26,37 @@ USAGE = """usage: \
 python -m optmodel COMMAND ...
 
 commands:
-  solve PROBLEM|FILE       solve a built-in problem (see `list`) or an MPS/LP file
-  explain PROBLEM|FILE|PY  the formulation, its structure, and which backends can solve it
-  bench TARGET...          backends on instance sets: isolated runs, checked answers, a report
-  bench PROBLEM --sizes    the same problem through several backends at growing sizes
-  challenge seriation      run the Tick 1 challenge: score submitted ordering programs
-  list                     problems, and backends with versions and capabilities
+  solve PROBLEM|FILE|SPEC.py    solve a built-in problem (see `list`), an MPS/LP file or a Python spec
+  explain PROBLEM|FILE|SPEC.py  the formulation, its structure, and which backends can solve it
+  bench TARGET...               backends on instance sets: isolated runs, checked answers, a report
+  bench PROBLEM --sizes         the same problem through several backends at growing sizes
+  challenge seriation           run the Tick 1 challenge: score submitted ordering programs
+  list                          problems, and backends with versions and capabilities
 
-`python -m optmodel solve PROBLEM --help` lists a problem's own options.
+`python -m optmodel solve PROBLEM --help` lists a problem's own options; `solve SPEC.py --help`
+says what a Python spec file must define.
 """
+
+SPEC_CONVENTION = """\
+A Python spec file states a model with optmodel and defines either
+  model = ...        an optmodel Model at module level, or
+  def build(): ...   a function, called once without arguments, that returns one.
+The file runs once, as a module named after the file (never "__main__"), so code under
+`if __name__ == "__main__":` -- solving it yourself, printing results -- does not run here.
+What the file prints goes to stderr; its folder is on sys.path, as for a script. A mistake in
+it (a syntax error, a bad index, an optmodel error raised by its own call) is shown as a
+traceback of the file's own lines, ending with FILE:LINE and the error, and exits with 2."""
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is an error like any other: one line, exit 2, and with
     --json one JSON object on stdout (argparse itself would print the usage and exit)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # every type=float / type=int option reads numbers by the files' strict grammar (no 1_000, nan)
+        self.register("type", float, strict_float)
+        self.register("type", int, strict_int)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see --help)")
@@ -53,13 +73,49 @@ def _problems() -> dict[str, Any]:
     return discover()
 
 
-def _common_options(parser: argparse.ArgumentParser, lp_backends: bool = True) -> None:
+def backend_choices(needs: frozenset[Capability]) -> list[str]:
+    """The installed backends with a usable sub-solver that declares every capability in ``needs``,
+    in the order `solve` tries them when no backend is named (``dispatch.PREFERENCE``, then the rest)."""
+    from optmodel.dispatch import PREFERENCE, backend_classes
+
+    classes = backend_classes()
+    found = []
+    for name in (*[n for n in PREFERENCE if n in classes], *sorted(set(classes) - set(PREFERENCE))):
+        cls = classes[name]
+        if cls.unavailable_reason() is not None:
+            continue
+        usable = set(cls().available_subsolvers())
+        if any(needs <= caps for sub, caps in cls.subsolvers.items() if sub in usable):
+            found.append(name)
+    return found
+
+
+def backend_help(needs: frozenset[Capability] | None, default: str | None = None,
+                 aliases: dict[str, str] | None = None, note: str = "", where: str | None = "PROBLEM") -> str:
+    """``--backend``'s help, generated from the backends' declared capabilities: only names that
+    take models with ``needs`` (a hand-written example list goes stale, or names a refused backend)."""
+    if needs is None:
+        return (f"a backend from `python -m optmodel list`; `python -m optmodel explain {where}` says which "
+                "take the model (default: the first installed one that can)")
+    names = backend_choices(needs)
+    if not names:
+        return f"none installed can take these models (they need {', '.join(sorted(c.value for c in needs))})"
+    shown = names + [f"{alias} (= {target})" for alias, target in (aliases or {}).items()
+                     if target.partition(":")[0] in names]
+    which = (f"`python -m optmodel explain {where}` says which take the model" if where
+             else "`python -m optmodel list` shows them")
+    listed = f"one of {', '.join(shown)}" if len(shown) > 1 else shown[0]
+    text = f"{listed}; NAME:SUB picks a sub-solver ({which}); default: {default or names[0]}"
+    return f"{text}. {note}" if note else text
+
+
+def _common_options(parser: argparse.ArgumentParser, lp_backends: bool = True, backends: str = "") -> None:
     g = parser.add_argument_group("solver options")
-    g.add_argument("--backend", metavar="NAME[:SUB]", help="e.g. highs, highs:ipm (default: best installed)")
+    g.add_argument("--backend", metavar="NAME[:SUB]", help=(backends or backend_help(None)).replace("%", "%%"))
     g.add_argument("--time-limit", type=float, metavar="S", help="seconds; the best solution found is returned")
     if lp_backends:
         g.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap at which to stop")
-        g.add_argument("--threads", type=int, metavar="N", help="solver threads")
+        g.add_argument("--threads", type=int, metavar="N", help="solver threads, 1 to 1024 (SCIP: at most 64)")
     g.add_argument("--verbose", action="store_true", help="show the solver's log (on stderr)")
     g.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -73,18 +129,22 @@ def _options(args: argparse.Namespace) -> SolveOptions:
     )
 
 
-def _solve_file(argv: Sequence[str]) -> tuple[Report, bool]:
-    parser = _parser("python -m optmodel solve FILE",
-                     "Solve an LP/MIP from an MPS (fixed or free, optionally .gz) or CPLEX LP file.")
-    parser.add_argument("file", help="model file: .mps, .mps.gz, .lp")
+def _model_file_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write", metavar="OUT", help="also write the model (.mps or .lp), e.g. to convert")
     parser.add_argument("--values", action="store_true", help="include variable values in the output")
-    _common_options(parser)
+
+
+def _solve_file(argv: Sequence[str]) -> tuple[Report, bool]:
+    parser = _parser("python -m optmodel solve",
+                     "Solve an LP/MIP/QP from an MPS (fixed or free, QPS, optionally .gz) or CPLEX LP file.")
+    parser.add_argument("file", metavar="FILE", help="model file: .mps, .qps, .lp, optionally .gz")
+    _model_file_options(parser)
+    _common_options(parser, backends=backend_help(frozenset({Capability.LP}), where="FILE"))
     args = parser.parse_args(argv)
     from optmodel.formats import read_model_file, write_model_file
     from optmodel.model import Model
 
-    form = read_model_file(args.file)
+    form = read_model_file(args.file, check_bounds=True)
     if args.write:
         write_model_file(form, args.write)
     model, x, _ = Model.from_canonical(form)
@@ -93,13 +153,67 @@ def _solve_file(argv: Sequence[str]) -> tuple[Report, bool]:
     rep.answer["model"] = {"name": form.name, "rows": form.num_rows, "columns": form.num_cols, "nonzeros": form.nnz}
     if args.values and sol.has_values:
         rep.answer["values"] = dict(zip(form.col_names, sol[x].tolist()))
+    _wrote(rep, args.write)
     return rep, args.json
+
+
+def _wrote(rep: Report, *paths: str | None) -> None:
+    """Say what a command wrote besides its output: ``files`` in the JSON, a line otherwise."""
+    written = [str(p) for p in paths if p]
+    if written:
+        rep.answer["files"] = [*rep.answer.get("files", []), *written]
+        rep.lines += [f"wrote {p}" for p in written]
+
+
+def _solve_spec(argv: Sequence[str]) -> tuple[Report, bool]:
+    parser = _parser("python -m optmodel solve", "Solve the model that a Python spec file states.\n\n"
+                     + SPEC_CONVENTION, raw=True)
+    parser.add_argument("spec", metavar="SPEC.py", help="a Python file defining `model` or `build()`")
+    _model_file_options(parser)
+    _common_options(parser, backends=backend_help(None, where="SPEC.py"))
+    args = parser.parse_args(argv)
+    spec = Path(args.spec)
+    with _spec_imports(spec):
+        model = load_spec(spec)
+        if args.write:
+            if not model.is_linear:
+                raise InputError("--write takes LP/MIP/QP models (an MPS or LP file has no other kinds)", spec)
+            from optmodel.formats import write_model_file
+
+            write_model_file(model.canonical(), args.write)
+        with _user_code(spec, loading=False):  # its lazy oracles and callbacks run inside the solve
+            sol = model.solve(args.backend, options=_options(args))
+    rep = Report(sol)
+    rep.answer["model"] = {"name": model.name, "rows": model.num_rows, "columns": model.num_vars,
+                           "nonzeros": model.canonical().nnz if model.is_linear else None}
+    if args.values and sol.has_values:
+        rep.answer["values"] = {var.name: _values(sol, var) for var in model.variables}
+    _wrote(rep, args.write)
+    return rep, args.json
+
+
+def _values(sol: Any, var: Any) -> Any:
+    """A variable's values for JSON: ``{key: value}`` for a keyed one, else nested lists (or a number)."""
+    if var.keys is not None:
+        return {str(k): v for k, v in sol.by_key(var).items()}
+    value = sol[var]
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def _has_instances(problem: Any) -> bool:
+    """Whether `explain PROBLEM` works: the problem generates instances."""
+    from optmodel.problem import Problem
+
+    return type(problem).instance is not Problem.instance
 
 
 def _solve_problem(problem: Any, argv: Sequence[str]) -> tuple[Report, bool]:
     parser = _parser(f"python -m optmodel solve {problem.name}", problem.summary)
     problem.add_arguments(parser)
-    _common_options(parser, problem.uses_lp_backends)
+    backends = backend_help(problem.needs, problem.default_backend, problem.backend_aliases,
+                            problem.backend_note,
+                            where=problem.name if _has_instances(problem) else None)
+    _common_options(parser, problem.uses_lp_backends, backends)
     args = parser.parse_args(argv)
     return problem.run(args, args.backend, _options(args)), args.json
 
@@ -107,9 +221,11 @@ def _solve_problem(problem: Any, argv: Sequence[str]) -> tuple[Report, bool]:
 def cmd_solve(argv: Sequence[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         names = "\n".join(f"  {p.name:<16} {p.summary}" for p in _problems().values())
-        print(f"usage: python -m optmodel solve PROBLEM|FILE [options]\n\nproblems:\n{names}\n"
-              "  FILE             an .mps / .qps / .lp model file (optionally .gz)\n\n"
-              "`python -m optmodel solve PROBLEM --help` shows a problem's options.")
+        spec = "\n".join(f"  {line}" for line in SPEC_CONVENTION.splitlines())
+        print(f"usage: python -m optmodel solve PROBLEM|FILE|SPEC.py [options]\n\nproblems:\n{names}\n"
+              "  FILE             an .mps / .qps / .lp model file (optionally .gz)\n"
+              f"  SPEC.py          a Python spec file:\n\n{spec}\n\n"
+              "`python -m optmodel solve PROBLEM --help` (or FILE, SPEC.py) shows the options.")
         return EXIT_OK
     target, rest = argv[0], list(argv[1:])
     from optmodel.problems import get
@@ -118,12 +234,14 @@ def cmd_solve(argv: Sequence[str]) -> int:
     if problem is not None:
         rep, as_json = _solve_problem(problem, rest)
     elif target.startswith("-"):
-        raise OptmodelError("name a problem or a model file first: python -m optmodel solve PROBLEM|FILE ...")
+        raise UsageError("name a problem, a model file or a spec first: python -m optmodel solve PROBLEM|FILE ...")
+    elif Path(target).suffix == ".py":
+        rep, as_json = _solve_spec([target, *rest])
     elif Path(target).suffix or Path(target).exists():
         rep, as_json = _solve_file([target, *rest])
     else:
         names = ", ".join(_problems())
-        raise OptmodelError(f"unknown problem {target!r}; problems: {names} (or give an .mps/.lp file)")
+        raise OptmodelError(f"unknown problem {target!r}; problems: {names} (or give an .mps/.lp file or a .py spec)")
     _print_report(rep, as_json)
     sol = rep.solution
     solved = sol is None or sol.status.value not in ("error", "unverified")
@@ -136,12 +254,14 @@ def _print_report(rep: Report, as_json: bool) -> None:
         return
     sol = rep.solution
     if sol is not None:
-        obj = "" if sol.objective is None else f"  objective {sol.objective:.10g}"
+        from optmodel.problems import number
+
+        obj = "" if sol.objective is None else f"  objective {number(sol.objective)}"
         backend = f"{sol.backend} {sol.backend_version}".strip()
         print(f"status {sol.status.value}{obj}  [{backend}, "
               f"build {sol.build_seconds:.3f}s, solve {sol.solve_seconds:.3f}s]")
         if sol.gap is not None and sol.bound is not None and sol.status.value != "optimal":
-            print(f"bound {sol.bound:.10g}  gap {sol.gap:.3g}")
+            print(f"bound {number(sol.bound)}  gap {sol.gap:.3g}")
         if sol.message:
             print(sol.message)
         if sol.iis:
@@ -176,40 +296,162 @@ def cmd_list(argv: Sequence[str]) -> int:
     if args.json:
         emit_json({"problems": problems, "backends": backends})
         return EXIT_OK
+    # Column widths from the longest entry, so that no name runs into the next column.
+    pw = max((len(p["name"]) for p in problems), default=0)
     print("problems:")
     for p in problems:
-        print(f"  {p['name']:<16} {p['summary']}")
+        print(f"  {p['name']:<{pw}}  {p['summary']}")
+    nw = max((len(b["name"]) for b in backends), default=0)
+    vw = max((len(b["version"] or "-") for b in backends), default=0)
+    sw = max((len(f"{b['name']}:{s}") for b in backends for s in b["subsolvers"]), default=0)
     print("\nbackends:")
     for b in backends:
         if b["available"]:
-            print(f"  {b['name']:<10} {b['version']:<12} {b['description']}")
+            print(f"  {b['name']:<{nw}}  {b['version'] or '-':<{vw}}  {b['description']}")
             for sub, caps in b["subsolvers"].items():
-                print(f"      {b['name']}:{sub:<12} {', '.join(caps)}")
+                print(f"      {b['name'] + ':' + sub:<{sw}}  {', '.join(caps)}")
         else:
-            print(f"  {b['name']:<10} {'-':<12} unavailable: {b['reason']}")
+            print(f"  {b['name']:<{nw}}  {'-':<{vw}}  unavailable: {b['reason']}")
     return EXIT_OK
 
 
-def _spec_model(path: Path) -> Any:
-    """The model of a Python spec file: a global ``model`` or a function ``build()`` returning one."""
-    import runpy
+class SpecError(InputError):
+    """A mistake in a Python spec file: its own traceback lines, the deepest of them named as file and line."""
+
+    def __init__(self, message: str, path: str | None, line: int | None, trace: str):
+        super().__init__(message, path, line)
+        self.trace = trace  # printed on stderr above the one-line error
+
+
+@contextlib.contextmanager
+def _spec_imports(path: Path) -> Iterator[None]:
+    """The spec's folder on sys.path while it loads and solves (it may import modules beside it),
+    as when it runs as a script; sys.argv as for ``python SPEC.py``; its prints on stderr."""
+    folder = str(path.resolve().parent)
+    saved_argv = sys.argv
+    sys.path.insert(0, folder)
+    sys.argv = [str(path)]
+    # stdout is optmodel's report (one JSON object): the spec's prints go to stderr, through its own
+    # descriptor, because a solver that captures fd 2 (pyomo's TeeStream) would otherwise be fed
+    # its own output and deadlock
+    try:
+        err: Any = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
+    except (AttributeError, OSError, ValueError):  # a stderr without a descriptor (captured in tests)
+        err = contextlib.nullcontext(sys.stderr)
+    try:
+        with err as stream, contextlib.redirect_stdout(stream):
+            yield
+    finally:
+        sys.argv = saved_argv
+        with contextlib.suppress(ValueError):
+            sys.path.remove(folder)
+
+
+@cache
+def _library_roots() -> tuple[str, ...]:
+    """Folders whose code is not the user's: Python's own, installed packages, and optmodel."""
+    import sysconfig
+
+    import optmodel
+    import optmodel.backends
+    import optmodel.problems
+
+    paths = sysconfig.get_paths()
+    roots = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    # optmodel.__path__[0]: the package (a clone imported from its parent also lists the clone root)
+    roots |= {optmodel.__path__[0], *optmodel.backends.__path__, *optmodel.problems.__path__}
+    return tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+
+
+def _is_user_file(filename: str, spec: Path) -> bool:
+    if filename.startswith("<"):  # <frozen runpy>, <string>, ...
+        return False
+    real = os.path.realpath(filename)
+    return real == os.path.realpath(spec) or not real.startswith(_library_roots())
+
+
+@contextlib.contextmanager
+def _user_code(spec: Path, loading: bool = True) -> Iterator[None]:
+    """Turn an exception raised by the user's code into a ``SpecError`` that shows only the user's
+    traceback frames and names the deepest of them. While ``loading``, every exception is the
+    spec's (an optmodel error included: its own call caused it); later (the solve), only those
+    raised through a frame of the user's code: optmodel's own errors stay one line."""
+    try:
+        yield
+    except (Exception, SystemExit) as err:
+        if isinstance(err, SyntaxError) and err.filename and _is_user_file(err.filename, spec):
+            lines = traceback.format_exception_only(type(err), err)
+            raise SpecError(f"SyntaxError: {err.msg}", err.filename, err.lineno,
+                            "".join(lines[:-1]).rstrip("\n")) from None
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if _is_user_file(f.filename, spec)]
+        if not frames:
+            if loading:
+                raise SpecError(_error_text(err), str(spec), None, "") from None
+            raise
+        where = frames[-1]
+        trace = "Traceback (most recent call last):\n" + "".join(
+            traceback.format_list(frames)).rstrip("\n")
+        raise SpecError(_error_text(err), where.filename, where.lineno, trace) from None
+
+
+def _error_text(err: BaseException) -> str:
+    if isinstance(err, SystemExit):
+        return f"the spec called sys.exit({'' if err.code is None else repr(err.code)}) while optmodel ran it"
+    if isinstance(err, OptmodelError):
+        return str(err)
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
+def load_spec(path: str | Path) -> Any:
+    """The model a Python spec file states (see ``SPEC_CONVENTION``): its global ``model``, else
+    what its ``build()`` returns. The file runs once, as a module named after it, not ``__main__``."""
+    import importlib.util
 
     from optmodel.model import Model
 
-    namespace = runpy.run_path(str(path), run_name="optmodel_spec")
+    spec = Path(path)
+    if not spec.is_file():
+        raise InputError("a directory, not a spec file" if spec.is_dir() else "no such file", spec)
+    stem = spec.name.removesuffix(".py")
+    name = stem if stem.isidentifier() and stem not in sys.modules else "optmodel_spec"
+    found = importlib.util.spec_from_file_location(name, spec)
+    if found is None or found.loader is None:
+        raise InputError("cannot be loaded as a Python module", spec)
+    module = importlib.util.module_from_spec(found)
+    with _user_code(spec):
+        code = compile(spec.read_bytes(), str(spec), "exec", dont_inherit=True)
+        sys.modules[name] = module  # dataclasses, pickling and the spec's own imports look it up here
+        exec(code, module.__dict__)  # compiled above, so that a syntax error is the spec's, not importlib's
+    namespace = module.__dict__
     model = namespace.get("model")
-    if model is None and callable(namespace.get("build")):
-        model = namespace["build"]()
+    if model is None and "build" in namespace:
+        if not callable(namespace["build"]):
+            raise InputError(f"`build` is a {type(namespace['build']).__name__}, not a function", spec)
+        with _user_code(spec):
+            model = namespace["build"]()
+        if not isinstance(model, Model):
+            raise InputError(f"build() returned {_kind(model)}, not an optmodel Model", spec)
     if not isinstance(model, Model):
-        raise OptmodelError(f"{path}: define a Model named `model` or a function `build()` that returns one")
+        if "model" in namespace:
+            raise InputError(f"`model` is {_kind(model)}, not an optmodel Model", spec)
+        others = [k for k, v in namespace.items() if isinstance(v, Model)]
+        hint = f" (it has a Model named `{others[0]}`: call it `model`)" if len(others) == 1 else ""
+        raise InputError("define a Model named `model`, or a function `build()` that returns one" + hint
+                         + "; see `python -m optmodel solve --help`", spec)
     return model
+
+
+def _kind(value: Any) -> str:
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def cmd_explain(argv: Sequence[str]) -> int:
     parser = _parser("python -m optmodel explain",
                      "Show a problem's formulation, its size and structure, which backends can solve it "
-                     "and why the others cannot, and the adjacent formulations optmodel knows.")
-    parser.add_argument("target", help="a problem name (see `list`), an .mps/.lp file, or a Python spec file")
+                     "and why the others cannot, and the adjacent formulations optmodel knows.\n\n"
+                     + SPEC_CONVENTION, raw=True)
+    parser.add_argument("target", metavar="PROBLEM|FILE|SPEC.py",
+                        help="a problem name (see `list`), an .mps/.lp file, or a Python spec file (below)")
     parser.add_argument("--size", type=int, help="size of the generated instance for a problem")
     parser.add_argument("--latex", action="store_true", help="print the formulation as LaTeX")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -225,14 +467,13 @@ def cmd_explain(argv: Sequence[str]) -> int:
                             math=problem.formulation)
         exp.sizes["instance"] = f"generated, {problem.sizes_help} = {args.size or problem.example_size}"
     elif target.suffix == ".py":
-        if not target.is_file():
-            raise OptmodelError(f"{target}: no such file")
-        exp = explain_model(_spec_model(target), title=f"{target.name}")
+        with _spec_imports(target):
+            exp = explain_model(load_spec(target), title=f"{target.name}")
     elif target.suffix or target.exists():
         from optmodel.formats import read_model_file
         from optmodel.model import Model
 
-        model = Model.from_canonical(read_model_file(target))[0]
+        model = Model.from_canonical(read_model_file(target, check_bounds=True))[0]
         exp = explain_model(model, title=f"{target.name}")
     else:
         raise OptmodelError(f"unknown problem {args.target!r}; problems: {', '.join(problems)}")
@@ -378,14 +619,19 @@ def _bench_sweep(args: argparse.Namespace, backends: list[str]) -> int:
     problem = problems[args.targets[0]]
     rows = sweep.run(problem, backends, sizes, repeat=args.repeat or 3, seed=int(args.seeds.split(",")[0]),
                      time_limit=args.time_limit)
-    if args.json:
-        emit_json({"rows": rows})
-    else:
-        print(sweep.table(rows))
+    written = []
     if args.results:
         Path(args.results).write_text(json.dumps(rows, indent=1, default=str))
+        written.append(args.results)
     if args.plot:
         sweep.plot(rows, args.plot, f"optmodel bench {problem.name}", problem.sizes_help)
+        written.append(args.plot)
+    if args.json:
+        emit_json({"rows": rows, "files": [str(p) for p in written]})
+    else:
+        print(sweep.table(rows))
+        for path in written:
+            print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -508,6 +754,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OptmodelError, OSError, UnicodeDecodeError) as err:
         if isinstance(err, BrokenPipeError):
             return _reader_left()
+        if getattr(err, "trace", ""):  # a spec's mistake: its own traceback lines first
+            print(err.trace, file=sys.stderr)
         print(f"optmodel: {err}", file=sys.stderr)
         if "--json" in argv:  # scripts read stdout: one object, even for an error
             emit_json({"status": "error", "message": str(err), "file": getattr(err, "path", None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from optmodel.backend import Adapter, Backend, SolveOptions, requested
@@ -92,7 +93,12 @@ def solve(model: Model, backend: str | None = None, **options: Any) -> Solution:
     """
     opts = options.pop("options", None) or SolveOptions(**options)
     with stop_on_interrupt():
-        return solve_with(model, choose(model, backend, opts), opts)
+        start = time.perf_counter()
+        chosen = choose(model, backend, opts)  # lowers the model to decide what it needs
+        chosen_after = time.perf_counter() - start
+        sol = solve_with(model, chosen, opts)
+        sol.build_seconds += chosen_after
+        return sol
 
 
 def solve_with(model: Model, chosen: Backend, opts: SolveOptions) -> Solution:

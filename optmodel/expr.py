@@ -13,8 +13,9 @@ from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from optmodel._scipy import issparse
+from optmodel._scipy import sparse as sp
 from optmodel.errors import ModelError
 
 if TYPE_CHECKING:
@@ -23,12 +24,111 @@ if TYPE_CHECKING:
 Shape = tuple[int, ...]
 
 
-def _csr(data, indices, indptr, shape) -> sp.csr_array:
-    return sp.csr_array((data, indices, indptr), shape=shape)
+def _csr(data, indices, indptr, shape, canonical: bool = False) -> sp.csr_array:
+    """A CSR matrix over the given arrays (shared, not copied: int32 indices keep scipy from
+    converting them); ``canonical`` records what the caller knows (sorted rows, no duplicates)
+    so that scipy need not check it."""
+    m = sp.csr_array((data, indices, indptr), shape=shape)
+    if canonical:
+        m.has_canonical_format = True
+    return m
+
+
+def index_dtype(size: int) -> type:
+    """int32 indices where they fit (what scipy and HiGHS use), int64 beyond."""
+    return np.int32 if size < np.iinfo(np.int32).max else np.int64
 
 
 def _empty_coef(rows: int, cols: int = 0) -> sp.csr_array:
-    return _csr(np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(rows + 1, dtype=np.int32), (rows, cols))
+    return _csr(np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(rows + 1, dtype=np.int32), (rows, cols), True)
+
+
+def _take_rows(coef: sp.csr_array, rows: np.ndarray) -> sp.csr_array:
+    """``coef[rows]`` (rows repeated and reordered at will). Rows of equal length, the usual case
+    (selections and broadcasts of variables), are gathered directly; others by scipy."""
+    n = rows.shape[0]
+    width = _row_width(coef)
+    if width is None:
+        return sp.csr_array(coef[rows])
+    idx = index_dtype(max(n * width, coef.shape[1]))
+    indptr = np.arange(0, n * width + 1, max(width, 1), dtype=idx) if width else np.zeros(n + 1, dtype=idx)
+    base = int(coef.indptr[0])
+    if width == 1:
+        pos = rows + base if base else rows
+    else:
+        pos = (rows[:, None] * width + (base + np.arange(width))).ravel()
+    canonical = width <= 1 or coef.has_canonical_format  # a row of one entry is sorted
+    return _csr(coef.data[pos], coef.indices[pos], indptr, (n, coef.shape[1]), canonical)
+
+
+def _row_width(coef: sp.csr_array) -> int | None:
+    """The number of entries of every row, where all rows have as many (else None)."""
+    counts = np.diff(coef.indptr)
+    if counts.size == 0:
+        return 0
+    width = int(counts[0])
+    return width if counts.min() == width == counts.max() else None
+
+
+def _side_by_side(A: sp.csr_array, a_shape: Shape, B: sp.csr_array, b_shape: Shape, sign: float, shape: Shape,
+                  cols: int) -> sp.csr_array | None:
+    """``A + sign * B`` broadcast to ``shape``, where both have rows of one width, sorted, and
+    ``B``'s columns all fall between the same two entries of every row of ``A`` (``s - d``,
+    ``r + y``, ``(s - d) - M z``: blocks of different variables): each row is ``A``'s first ``p``
+    entries, ``B``'s, ``A``'s others -- laid down by numpy broadcasting in one write, already sorted,
+    without index arrays. None where that does not hold."""
+    wa, wb = _row_width(A), _row_width(B)
+    if not (wa and wb and A.has_canonical_format and B.has_canonical_format):
+        return None
+    a_idx = A.indices[: A.shape[0] * wa].reshape((*a_shape, wa))
+    b_idx = B.indices[: B.shape[0] * wb].reshape((*b_shape, wb))
+    b_first, b_last = b_idx[..., 0].min(initial=cols), b_idx[..., -1].max(initial=-1)
+    for p in range(wa, -1, -1):  # where B goes: after A's p-th entry (checked on the extremes only)
+        if (p == 0 or a_idx[..., p - 1].max(initial=-1) < b_first) and (
+            p == wa or b_last < a_idx[..., p].min(initial=cols)
+        ):
+            break
+    else:
+        return None
+    n, w = math.prod(shape), wa + wb
+    idx = index_dtype(max(n * w, cols))
+    indices, data = np.empty((*shape, w), dtype=idx), np.empty((*shape, w))
+    a_data = A.data[: A.shape[0] * wa].reshape((*a_shape, wa))
+    indices[..., :p], indices[..., p : p + wb], indices[..., p + wb :] = a_idx[..., :p], b_idx, a_idx[..., p:]
+    data[..., :p], data[..., p + wb :] = a_data[..., :p], a_data[..., p:]
+    np.multiply(B.data[: B.shape[0] * wb].reshape((*b_shape, wb)), sign, out=data[..., p : p + wb])
+    return _csr(data.reshape(-1), indices.reshape(-1), np.arange(0, n * w + 1, w, dtype=idx), (n, cols), True)
+
+
+def _merge_rows(A: sp.csr_array, ia: np.ndarray | None, B: sp.csr_array, ib: np.ndarray | None, sign: float,
+                cols: int) -> sp.csr_array:
+    """Row ``i``: row ``ia[i]`` of ``A`` plus ``sign`` times row ``ib[i]`` of ``B`` (``None``: row i),
+    merged by scipy."""
+    a = _with_cols(A if ia is None else _take_rows(A, ia), cols)
+    b = _with_cols(B if ib is None else _take_rows(B, ib), cols)
+    return a + b if sign > 0 else a - b
+
+
+def _scale_rows(coef: sp.csr_array, w: np.ndarray | float) -> sp.csr_array:
+    """Row ``i`` times ``w[i]`` (or all rows times a number): the data scaled, the pattern shared
+    (zeros made by a zero weight are dropped when the model is lowered)."""
+    nnz = coef.indptr[-1]
+    if np.ndim(w) == 0:
+        data = coef.data[:nnz] * float(w)
+    else:
+        data = coef.data[:nnz] * np.repeat(w, np.diff(coef.indptr))
+    return _csr(data, coef.indices[:nnz], coef.indptr, coef.shape, coef.has_canonical_format)
+
+
+def _concat_rows(coef: sp.csr_array, groups: int) -> sp.csr_array:
+    """Consecutive runs of equally many rows joined into one row each (duplicates summed)."""
+    rows = coef.shape[0]
+    size = rows // groups if groups else 0
+    indptr = coef.indptr[::size] if size else np.zeros(groups + 1, dtype=coef.indptr.dtype)
+    nnz = coef.indptr[-1]
+    out = _csr(coef.data[:nnz].copy(), coef.indices[:nnz].copy(), indptr.copy(), (groups, coef.shape[1]))
+    out.sum_duplicates()  # a check in C where each group's columns already increase
+    return out
 
 
 def _with_cols(coef: sp.csr_array, cols: int) -> sp.csr_array:
@@ -88,7 +188,7 @@ class Expr(_ArrayOfExpressions):
 
     def _take(self, index: np.ndarray) -> Expr:
         flat = index.ravel()
-        return Expr(self.coef[flat], self.const[flat], index.shape, self.model)
+        return Expr(_take_rows(self.coef, flat), self.const[flat], index.shape, self.model)
 
     def _positions(self) -> np.ndarray:
         return np.arange(self.size).reshape(self.shape)
@@ -123,31 +223,50 @@ class Expr(_ArrayOfExpressions):
     def __add__(self, other: Any) -> Expr:
         if isinstance(other, QuadExpr):
             return other + self
-        other = as_expr(other)
-        shape = _broadcast_shapes(self.shape, other.shape)
-        a, b = self.broadcast_to(shape), other.broadcast_to(shape)
-        cols = max(a.coef.shape[1], b.coef.shape[1])
-        if b.coef.nnz == 0:  # adding a constant: keep the coefficients as they are
-            coef = _with_cols(a.coef, cols)
-        elif a.coef.nnz == 0:
-            coef = _with_cols(b.coef, cols)
-        else:
-            coef = sp.csr_array(_with_cols(a.coef, cols) + _with_cols(b.coef, cols))
-        return Expr(coef, a.const + b.const, shape, self._model_of(other))
+        return self._combine(as_expr(other), 1.0)
 
     __radd__ = __add__
 
+    def _combine(self, other: Expr, sign: float) -> Expr:
+        """``self + sign * other`` (sign ±1), broadcast without copying the rows first where the
+        two sides hold different variables (``_side_by_side``); otherwise merged by scipy."""
+        shape = _broadcast_shapes(self.shape, other.shape)
+        model = self._model_of(other)
+        ca, cb = self.const.reshape(self.shape), other.const.reshape(other.shape)
+        const = np.broadcast_to(ca + cb if sign > 0 else ca - cb, shape).reshape(-1)  # numpy broadcasts
+        A, B = self.coef, other.coef
+        cols = max(A.shape[1], B.shape[1])
+        if B.nnz == 0:  # adding a constant: keep the coefficients as they are
+            ia = self._rows_for(shape)
+            coef = _with_cols(A if ia is None else _take_rows(A, ia), cols)
+        elif A.nnz == 0:
+            ib = other._rows_for(shape)
+            coef = _with_cols(_scale_rows(B if ib is None else _take_rows(B, ib), sign), cols)
+        else:
+            coef = _side_by_side(A, self.shape, B, other.shape, sign, shape, cols)
+            if coef is None:
+                coef = _merge_rows(A, self._rows_for(shape), B, other._rows_for(shape), sign, cols)
+        return Expr(coef, const, shape, model)
+
+    def _rows_for(self, shape: Shape) -> np.ndarray | None:
+        """The element of ``self`` behind each element of its broadcast to ``shape`` (None: itself)."""
+        if tuple(shape) == self.shape:
+            return None
+        return np.broadcast_to(self._positions(), shape).reshape(-1)
+
     def __neg__(self) -> Expr:
-        return Expr(-self.coef, -self.const, self.shape, self.model)
+        return Expr(_scale_rows(self.coef, -1.0), -self.const, self.shape, self.model)
 
     def __pos__(self) -> Expr:
         return self
 
     def __sub__(self, other: Any) -> Expr:
-        return self + (-other if isinstance(other, QuadExpr) else -as_expr(other))
+        if isinstance(other, QuadExpr):
+            return self + (-other)
+        return self._combine(as_expr(other), -1.0)
 
     def __rsub__(self, other: Any) -> Expr:
-        return as_expr(other) + (-self)
+        return as_expr(other)._combine(self, -1.0)
 
     def __mul__(self, other: Any) -> Expr | QuadExpr:
         if isinstance(other, QuadExpr):
@@ -159,16 +278,17 @@ class Expr(_ArrayOfExpressions):
                 return other * self.const.reshape(self.shape)
             else:
                 return QuadExpr.product(self, other)
-        if isinstance(other, sp.spmatrix):  # for scipy's matrix type * means a matrix product
+        if issparse(other) and isinstance(other, sp.spmatrix):  # for scipy's matrix type * means a matrix product
             raise ModelError("use @ for matrix products (A @ x); * is elementwise")
-        if sp.issparse(other):
+        if issparse(other):
             other = other.toarray()
         w = np.asarray(other, dtype=float)
+        if w.ndim == 0:  # a number scales the data; no diagonal matrix product
+            return Expr(_scale_rows(self.coef, w), self.const * w, self.shape, self.model)
         shape = _broadcast_shapes(self.shape, w.shape)
         e = self.broadcast_to(shape)
         w = np.broadcast_to(w, shape).ravel()
-        coef = sp.csr_array(sp.diags_array(w) @ e.coef) if w.size else e.coef
-        return Expr(coef, e.const * w, shape, self.model)
+        return Expr(_scale_rows(e.coef, w), e.const * w, shape, self.model)
 
     __rmul__ = __mul__
 
@@ -194,7 +314,7 @@ class Expr(_ArrayOfExpressions):
                     raise ModelError(f"x @ y needs vectors of one length, got shapes {self.shape} and {other.shape}")
                 return (self * other).sum()
             raise ModelError("products of two variable expressions are supported for vectors (x @ Q @ x), not matrices")
-        A = other if sp.issparse(other) else np.asarray(other, dtype=float)
+        A = other if issparse(other) else np.asarray(other, dtype=float)
         if self.ndim == 1:
             return _left_matmul(A.T if A.ndim == 2 else A, self)
         if self.ndim == 2 and A.ndim in (1, 2):
@@ -210,23 +330,22 @@ class Expr(_ArrayOfExpressions):
 
     def __rmatmul__(self, other: Any) -> Expr:
         """``A @ x``: the matrix ``A`` times the expression."""
-        A = other if sp.issparse(other) else np.asarray(other, dtype=float)
+        A = other if issparse(other) else np.asarray(other, dtype=float)
         return _left_matmul(A, self)
 
     def sum(self, axis: int | None = None) -> Expr:
+        """The sum over all elements, or along ``axis``: the rows of each sum joined into one row
+        (no matrix product)."""
         if axis is None:
-            ones = np.ones((1, self.size))
-            return Expr(sp.csr_array(sp.csr_array(ones) @ self.coef), np.array([self.const.sum()]), (), self.model)
+            return Expr(_concat_rows(self.coef, 1), np.array([self.const.sum()]), (), self.model)
         axis = axis % self.ndim
-        pos = self._positions()
         out_shape = self.shape[:axis] + self.shape[axis + 1 :]
-        target = np.arange(math.prod(out_shape)).reshape(out_shape)
-        target = np.expand_dims(target, axis)
-        target = np.broadcast_to(target, self.shape)
-        agg = sp.csr_array(
-            (np.ones(self.size), (target.ravel(), pos.ravel())), shape=(math.prod(out_shape), self.size)
-        )
-        return Expr(sp.csr_array(agg @ self.coef), agg @ self.const, out_shape, self.model)
+        # Elements in the order of the output, each one's summands consecutive.
+        order = np.moveaxis(self._positions(), axis, -1).reshape(-1)
+        groups = math.prod(out_shape)
+        e = self if np.array_equal(order, np.arange(self.size)) else self._take(order)
+        const = e.const.reshape(groups, -1).sum(axis=1) if groups else np.zeros(0)
+        return Expr(_concat_rows(e.coef, groups), const, out_shape, self.model)
 
     def dot(self, other: Any) -> Expr:
         return (self * other).sum()
@@ -362,7 +481,7 @@ class QuadExpr(_ArrayOfExpressions):
             other = other.const.reshape(other.shape)
         if isinstance(other, (Expr, QuadExpr)):
             raise ModelError("the product has degree above 2: optmodel takes quadratic objectives at most")
-        w = np.asarray(other.toarray() if sp.issparse(other) else other, dtype=float)
+        w = np.asarray(other.toarray() if issparse(other) else other, dtype=float)
         shape = _broadcast_shapes(self.shape, w.shape)
         q = self.broadcast_to(shape)
         flat = np.broadcast_to(w, shape).ravel()
@@ -430,10 +549,22 @@ def _left_matmul(A: Any, x: Expr) -> Expr:
     n = x.shape[0] if x.shape else 1
     if A2.shape[1] != n:
         raise ModelError(f"matrix of shape {A.shape} cannot multiply an expression of shape {x.shape}")
+    if squeeze and not issparse(A) and x.ndim == 1:
+        # weights @ x: the elements scaled and summed (a dense weight vector is never made sparse)
+        if isinstance(x, Var):
+            w = A.ravel()
+            nz = np.flatnonzero(w)
+            idx = index_dtype(x.start + x.size)
+            coef = _csr(w[nz], (nz + x.start).astype(idx), np.array([0, nz.size], dtype=idx),
+                        (1, x.start + x.size), True)
+            return Expr(coef, np.zeros(1), (), x.model)
+        return (x * A.ravel()).sum()
     A2 = sp.csr_array(A2)
     if isinstance(x, Var) and x.ndim == 1:
         # A block of variables is an identity on its columns: shift A's columns instead of multiplying.
-        coef = _csr(A2.data, A2.indices.astype(np.int64) + x.start, A2.indptr, (A2.shape[0], x.start + x.size))
+        idx = index_dtype(max(x.start + x.size, A2.nnz))
+        coef = _csr(A2.data, A2.indices.astype(idx) + idx(x.start), A2.indptr.astype(idx, copy=False),
+                    (A2.shape[0], x.start + x.size), A2.has_canonical_format)
         result = Expr(coef, np.zeros(A2.shape[0]), (A2.shape[0],), x.model)
         return Expr(result.coef, result.const, (), x.model) if squeeze else result
     if x.ndim <= 1:
@@ -462,7 +593,7 @@ def as_expr(value: Any) -> Expr:
     """Numbers, arrays and sparse matrices become constant expressions."""
     if isinstance(value, Expr):
         return value
-    if sp.issparse(value):
+    if issparse(value):
         value = value.toarray()
     if not _is_constant(value):
         raise ModelError(f"cannot use a {type(value).__name__} in a linear expression")
@@ -485,13 +616,10 @@ class Var(Expr):
         labels: Sequence[str] | None = None,
     ):
         size = math.prod(shape)
-        coef = _csr(
-            np.ones(size),
-            np.arange(start, start + size, dtype=np.int64),
-            np.arange(size + 1, dtype=np.int64),
-            (size, start + size),
-        )
-        super().__init__(coef, np.zeros(size), shape, model)
+        self._coef: sp.csr_array | None = None  # the identity on its columns, made when first needed
+        self.const = np.zeros(size)
+        self.shape = tuple(int(s) for s in shape)
+        self.model = model
         self.name = name
         self.start = start
         self.keys = None if keys is None else list(keys)
@@ -499,9 +627,42 @@ class Var(Expr):
         self._key_index: dict[Hashable, int] | None = None
 
     @property
+    def coef(self) -> sp.csr_array:  # type: ignore[override]
+        if self._coef is None:
+            size = self.size
+            idx = index_dtype(self.start + size)
+            self._coef = _csr(np.ones(size), np.arange(self.start, self.start + size, dtype=idx),
+                              np.arange(size + 1, dtype=idx), (size, self.start + size), True)
+        return self._coef
+
+    @property
     def columns(self) -> slice:
         """The block's columns in the canonical form."""
         return slice(self.start, self.start + self.size)
+
+    def _take(self, index: np.ndarray) -> Expr:
+        """A selection of the block's variables: its rows written down directly."""
+        idx = index_dtype(self.start + self.size)
+        return self._select(index.ravel().astype(idx, copy=False) + idx(self.start), index.shape)
+
+    def __getitem__(self, key: Any) -> Expr:
+        if self.keys is None:  # the columns picked out of the block's own, in its index type
+            idx = index_dtype(self.start + self.size)
+            cols = np.arange(self.start, self.start + self.size, dtype=idx).reshape(self.shape)[key]
+            return self._select(np.asarray(cols).reshape(-1), np.shape(cols))
+        if isinstance(key, list):
+            return self._take(np.array([self.position(k) for k in key], dtype=np.int64))
+        return self._take(np.array(self.position(key)))
+
+    def _select(self, cols: np.ndarray, shape: Shape) -> Expr:
+        n = cols.shape[0]
+        idx = index_dtype(self.start + self.size)
+        coef = _csr(np.ones(n), cols, np.arange(n + 1, dtype=idx), (n, self.start + self.size), True)
+        return Expr(coef, np.zeros(n), shape, self.model)
+
+    def value(self, x: np.ndarray) -> np.ndarray | float:
+        v = x[self.start : self.start + self.size]
+        return float(v[0]) if self.shape == () else v.reshape(self.shape).copy()
 
     def position(self, key: Hashable) -> int:
         """The position of ``key`` in a keyed variable."""
@@ -515,13 +676,6 @@ class Var(Expr):
             return self._key_index[key]
         except KeyError:
             raise KeyError(f"{key!r} is not a key of variable {self.name!r}") from None
-
-    def __getitem__(self, key: Any) -> Expr:
-        if self.keys is None:
-            return super().__getitem__(key)
-        if isinstance(key, list):
-            return self._take(np.array([self.position(k) for k in key], dtype=np.int64))
-        return self._take(np.array(self.position(key)))
 
     def __repr__(self) -> str:
         keyed = " keyed" if self.keys is not None else ""

@@ -58,6 +58,12 @@ class Player:
     # A player's own loss makes the game general-sum (e.g. the non-saturating GAN generator);
     # it is minimised or maximised by ``sense`` like the shared objective.
     objective: Callable[[Batch], Any] | None = None
+    # A regulariser this player alone pays, always minimised (added to its loss whatever its sense),
+    # e.g. an R1 gradient penalty on the discriminator; the other players' gradients do not see it.
+    penalty: Callable[[Batch], Any] | None = None
+    # PacGAN packing: the player's modules see ``pack`` samples at once; an input of shape (n, k...)
+    # is viewed as (n / pack, pack·k) (so they are built with pack·k inputs). 1: no packing.
+    pack: int = 1
 
     def parameters(self) -> list[Any]:
         """The trainable tensors of this player, in a fixed order."""
@@ -97,6 +103,9 @@ class Minimax:
     batch_size: int = 256
     constraints: list[PositiveConstraint] = field(default_factory=list)
     name: str = "minimax"
+    # What a checkpoint must have been trained on to be resumed, beside the players' shapes: the
+    # dataset and its options, the loss (JSON-like values; compared key by key on resume).
+    fingerprint: dict[str, Any] = field(default_factory=dict)
     # Filled by the solver: one row per logged step {"step", "<player>": loss, ...}.
     history: list[dict[str, float]] = field(default_factory=list)
 
@@ -109,22 +118,40 @@ class Minimax:
         sense: str = "min",
         lr: float = 1e-3,
         objective: Callable[[Batch], Any] | None = None,
+        penalty: Callable[[Batch], Any] | None = None,
+        pack: int = 1,
     ) -> Player:
-        """Add a player; the first one added is the outermost (``max_θ min_φ``: θ first)."""
+        """Add a player; the first one added is the outermost (``max_θ min_φ``: θ first).
+
+        ``penalty(batch)``: a regulariser only this player pays (minimised whatever its sense).
+        ``pack``: the player's modules judge ``pack`` samples at once (PacGAN); each module's input
+        (n, k...) is viewed as (n / pack, pack·k), so build them with pack·k inputs.
+        """
         if sense not in SENSES:
             raise ModelError(f"player {name!r}: sense must be 'min' or 'max', got {sense!r}")
         if any(p.name == name for p in self.players):
             raise ModelError(f"a player named {name!r} already exists")
         if not lr > 0:
             raise ModelError(f"player {name!r}: the learning rate must be positive, got {lr}")
-        p = Player(name, params, sense, float(lr), objective)
+        if not (isinstance(pack, int) and pack >= 1):
+            raise ModelError(f"player {name!r}: pack must be a whole number >= 1, got {pack!r}")
+        p = Player(name, params, sense, float(lr), objective, penalty, pack)
         if not p.parameters():
             raise ModelError(f"player {name!r} has no trainable parameters")
+        if pack > 1:
+            mods = p.modules()
+            if not mods:
+                raise ModelError(f"player {name!r}: pack needs torch modules (their inputs are regrouped)")
+            for mod in mods:
+                mod.register_forward_pre_hook(_pack_hook(name, pack))
         self.players.append(p)
         return p
 
     def sampler(self, name: str, sample: Sampler) -> None:
-        """A named source of batch data: ``sample(n, generator, device) -> tensor``."""
+        """A named source of batch data: ``sample(n, generator, device) -> tensor``. Every batch also
+        holds ``batch["progress"]``, the fraction of the step budget done (a float in [0, 1])."""
+        if name == "progress":
+            raise ModelError("'progress' is the batch's training progress; name the sampler otherwise")
         self.samplers[name] = sample
 
     def positive(self, module: Any, via: str = "exp", name: str = "d") -> Any:
@@ -142,6 +169,10 @@ class Minimax:
             raise ModelError(f"minimax {self.name!r} has no objective")
         if len(self.players) < 1:
             raise ModelError(f"minimax {self.name!r} has no players")
+        for p in self.players:
+            if self.batch_size % p.pack:
+                raise ModelError(f"player {p.name!r} packs {p.pack} samples: the batch size {self.batch_size} "
+                                 "must be a multiple of it")
         seen: set[int] = set()
         for p in self.players:
             ids = {id(t) for t in p.parameters()}
@@ -184,7 +215,11 @@ class Minimax:
 
     def describe(self) -> list[str]:
         """The spec in words: who optimises what, subject to which constraints."""
-        lines = [f"{p.sense} over {p.name} (lr {p.lr:g})" for p in self.players]
+        lines = []
+        for p in self.players:
+            extra = [f"lr {p.lr:g}"] + ([f"sees packs of {p.pack} samples"] if p.pack > 1 else [])
+            extra += ["pays its own penalty"] if p.penalty is not None else []
+            lines.append(f"{p.sense} over {p.name} ({', '.join(extra)})")
         lines += [f"subject to {c}" for c in self.constraints]
         if self.samplers:
             lines.append(f"batches of {self.batch_size} from: {', '.join(self.samplers)}")
@@ -252,6 +287,18 @@ def noise_sampler(dim: int, kind: str = "normal", standardize: bool = False) -> 
     return sample
 
 
+def _pack_hook(player: str, pack: int) -> Callable[..., Any]:
+    """A forward pre-hook that regroups a module's input (n, k...) into (n / pack, pack·k)."""
+
+    def hook(_module: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        x = args[0]
+        if x.shape[0] % pack:
+            raise ModelError(f"player {player!r} packs {pack} samples, but got a batch of {x.shape[0]}")
+        return (x.reshape(x.shape[0] // pack, -1), *args[1:])
+
+    return hook
+
+
 @cache
 def _positive_class() -> type:
     import torch
@@ -265,11 +312,17 @@ def _positive_class() -> type:
             self.raw, self.via = raw, via
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            t = self.raw(x)
-            return torch.exp(t) if self.via == "exp" else tnf.softplus(t)
+            return self.of(self.raw(x))
 
         def log(self, x: torch.Tensor) -> torch.Tensor:
-            t = self.raw(x)
+            return self.log_of(self.raw(x))
+
+        def of(self, t: torch.Tensor) -> torch.Tensor:
+            """d from the raw output t = T(x) (to evaluate T once on several batches at a time)."""
+            return torch.exp(t) if self.via == "exp" else tnf.softplus(t)
+
+        def log_of(self, t: torch.Tensor) -> torch.Tensor:
+            """log d from the raw output t = T(x)."""
             if self.via == "exp":
                 return t
             # log softplus(t), stable for very negative t where softplus(t) ≈ exp(t).

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from optmodel._scipy import sparse as sp
 from optmodel.backend import Capability
-from optmodel.canonical import SOS, CanonicalForm, Indicators, Names, Sense
+from optmodel.canonical import SOS, CanonicalForm, Indicators, Names, Sense, stack_rows
 from optmodel.errors import ModelError
 from optmodel.expr import Constraint, Expr, QuadExpr, Var, _with_cols, as_expr
-from optmodel.lazy import LazyFamily, Separator
 
 if TYPE_CHECKING:
+    from optmodel.lazy import LazyFamily, Separator
     from optmodel.solution import Solution
 
 
@@ -75,17 +76,24 @@ class Model:
         if keys is not None:
             keys = list(keys)
             shape = (len(keys),)
-        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+        shape = _shape(shape, name)
         size = math.prod(shape)
         name = name or f"x{len(self.variables)}"
         if binary:
             integer = True
             lb = np.maximum(lb, 0.0)
             ub = np.minimum(ub, 1.0)
-        lower = np.broadcast_to(np.asarray(lb, dtype=float), shape).ravel().copy()
-        upper = np.broadcast_to(np.asarray(ub, dtype=float), shape).ravel().copy()
+        try:
+            # np.array copies the broadcast once (ravel() of a broadcast is a copy already)
+            lower = np.array(np.broadcast_to(np.asarray(lb, dtype=float), shape)).reshape(-1)
+            upper = np.array(np.broadcast_to(np.asarray(ub, dtype=float), shape)).reshape(-1)
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"variable {name!r}: the bounds lb and ub must be numbers or arrays that "
+                             f"broadcast to its shape {shape} ({exc})") from None
         if np.any(lower > upper):
-            raise ModelError(f"variable {name!r} has a lower bound above its upper bound")
+            k = int(np.flatnonzero(lower > upper)[0])
+            raise ModelError(f"variable {_element(name, shape, k, keys, labels)} has a lower bound above its "
+                             f"upper bound ({lower[k]:g} > {upper[k]:g})")
         if labels is not None and len(labels) != size:
             raise ModelError(f"variable {name!r}: {len(labels)} labels for {size} elements")
         v = Var(self, name, self.num_vars, shape, keys=keys, labels=labels)
@@ -154,15 +162,28 @@ class Model:
             return
         cols = columns_of(target, "set_bounds")
         lower, upper = self._bounds()
-        if lb is not None:
-            lower[cols] = np.broadcast_to(np.asarray(lb, dtype=float), cols.shape)
-        if ub is not None:
-            upper[cols] = np.broadcast_to(np.asarray(ub, dtype=float), cols.shape)
+        try:
+            if lb is not None:
+                lower[cols] = np.broadcast_to(np.asarray(lb, dtype=float), cols.shape)
+            if ub is not None:
+                upper[cols] = np.broadcast_to(np.asarray(ub, dtype=float), cols.shape)
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"set_bounds: lb and ub must be numbers or arrays of the {cols.size} selected "
+                             f"variables' shape ({exc})") from None
         if np.any(lower[cols] > upper[cols]):
-            raise ModelError("set_bounds: a variable would have a lower bound above its upper bound")
+            j = int(cols[np.flatnonzero(lower[cols] > upper[cols])[0]])
+            raise ModelError(f"set_bounds: variable {self._column(j)} would have a lower bound above its upper "
+                             f"bound ({lower[j]:g} > {upper[j]:g})")
         self._lb, self._ub = [lower], [upper]
         if self._canonical is not None:
             self._canonical = _same_objective(self._canonical, col_lower=lower.copy(), col_upper=upper.copy())
+
+    def _column(self, j: int) -> str:
+        """A name for column ``j`` in messages (its label, or block name and index)."""
+        for v in self.variables:
+            if v.start <= j < v.start + v.size:
+                return _element(v.name, v.shape, j - v.start, v.keys, v.labels)
+        return f"column {j}"
 
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
         empty = np.zeros(0)
@@ -238,6 +259,8 @@ class Model:
         self, separate: Separator, name: str | None = None, fractional: bool = False, description: str = ""
     ) -> LazyFamily:
         """Attach a constraint family generated lazily by the oracle ``separate(x)``."""
+        from optmodel.lazy import LazyFamily  # the row-generation machinery, loaded only for models that use it
+
         family = LazyFamily(separate, name or f"lazy{len(self.families)}", fractional, description)
         self.families.append(family)
         return family
@@ -293,19 +316,15 @@ class Model:
             Q, c, offset = obj.expr.form(n)
         else:
             raise ModelError("this model's objective is not linear; it has no canonical LP/MIP form")
+        # One concatenation of the blocks, each made canonical only where it is not (stack_rows).
+        A = stack_rows([con.coef for con in self.constraints], n)
         if len(self.constraints) == 1:
-            A = _with_cols(self.constraints[0].coef, n)
             row_lower, row_upper = self.constraints[0].lower, self.constraints[0].upper
         elif self.constraints:
-            A = sp.vstack([_with_cols(con.coef, n) for con in self.constraints], format="csr")
             row_lower = np.concatenate([con.lower for con in self.constraints])
             row_upper = np.concatenate([con.upper for con in self.constraints])
         else:
-            A = sp.csr_array((0, n))
             row_lower = row_upper = np.zeros(0)
-        A = sp.csr_array(A)
-        A.sum_duplicates()
-        A.eliminate_zeros()
         _check_finite(c, offset, A, row_lower, row_upper, self._lb, self._ub)
         if obj is not None and isinstance(obj.expr, QuadExpr) and not np.all(np.isfinite(Q.data)):
             raise ModelError("the objective has a NaN or infinite quadratic coefficient")
@@ -326,7 +345,7 @@ class Model:
             ),
             name=self.name,
             Q=Q if obj is not None and isinstance(obj.expr, QuadExpr) else None,
-            semicontinuous=np.concatenate(self._semicontinuous) if self._semicontinuous else None,
+            semicontinuous=np.concatenate(self._semicontinuous) if self._semicontinuous and self.has_special else None,
             sos=tuple(self.sos),
             indicators=self._indicator_rows(n),
         )
@@ -426,15 +445,56 @@ def columns_of(expr: Any, what: str) -> np.ndarray:
 
 def _check_finite(c: np.ndarray, offset: float, A: sp.csr_array, row_lower: np.ndarray, row_upper: np.ndarray,
                   lb: list[np.ndarray], ub: list[np.ndarray]) -> None:
-    """NaN or infinite data would make every later check meaningless: refuse it here."""
-    if not (np.all(np.isfinite(c)) and np.isfinite(offset)):
+    """NaN or infinite data would make every later check meaningless: refuse it here (one pass per
+    array, a sum, where the data is clean; the entry-wise test only where the sum is not)."""
+    if not (_all_finite(c) and np.isfinite(offset)):
         raise ModelError("the objective has a NaN or infinite coefficient")
-    if not np.all(np.isfinite(A.data)):
+    if not _all_finite(A.data[: A.nnz]):
         raise ModelError("a constraint has a NaN or infinite coefficient")
-    if np.isnan(row_lower).any() or np.isnan(row_upper).any():
+    if _has_nan(row_lower) or _has_nan(row_upper):
         raise ModelError("a constraint has a NaN right-hand side")
-    if any(np.isnan(b).any() for b in (*lb, *ub)):
+    if any(_has_nan(b) for b in (*lb, *ub)):
         raise ModelError("a variable has a NaN bound")
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(a.sum())) or bool(np.isfinite(a).all())
+
+
+def _has_nan(a: np.ndarray) -> bool:
+    with np.errstate(invalid="ignore"):  # inf + -inf is NaN too: then look entry by entry
+        return bool(np.isnan(a.sum())) and bool(np.isnan(a).any())
+
+
+def _shape(shape: Any, name: str | None) -> tuple[int, ...]:
+    """``shape`` as a tuple of non-negative ints; anything else is a ModelError that says so."""
+    if type(shape) is int:  # the common cases first, at almost no cost
+        if shape >= 0:
+            return (shape,)
+    elif type(shape) is tuple and (not shape or all(type(s) is int and s >= 0 for s in shape)):
+        return shape
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        out = tuple(operator.index(s) for s in dims)
+    except TypeError:
+        out = None
+    if out is None or min(out, default=0) < 0 or bool in map(type, dims):
+        what = f"variable {name!r}" if name else "Model.var"
+        raise ModelError(f"{what}: shape must be a non-negative integer or a tuple of them, got {shape!r}")
+    return out
+
+
+def _element(name: str, shape: tuple[int, ...], k: int, keys: Sequence[Hashable] | None,
+             labels: Sequence[str] | None) -> str:
+    """Element ``k`` (flat) of variable block ``name``, as messages name it."""
+    if labels is not None and len(labels) > k:
+        return repr(labels[k])
+    if keys is not None:
+        return f"{name}[{keys[k]!r}]"
+    if not shape:
+        return repr(name)
+    return f"{name}[{', '.join(str(int(i)) for i in np.unravel_index(k, shape))}]"
 
 
 def _labels(v: Var) -> Sequence[str] | None:

@@ -10,7 +10,7 @@ import argparse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from optmodel.backend import SolveOptions
+from optmodel.backend import Capability, SolveOptions
 from optmodel.errors import OptmodelError
 from optmodel.solution import Solution
 
@@ -38,6 +38,12 @@ class Problem:
     # Options that only make sense for LP/MIP backends (--backend, --mip-gap, ...) are added
     # by the CLI unless a problem handles its own.
     uses_lp_backends: ClassVar[bool] = True
+    # What its models ask of a backend: `--backend`'s help lists exactly the installed backends
+    # that declare these capabilities (None: the help points to `explain`), the default first.
+    needs: ClassVar[frozenset[Capability] | None] = None
+    default_backend: ClassVar[str | None] = None
+    backend_aliases: ClassVar[dict[str, str]] = {}  # e.g. {"ortools": "routing"}
+    backend_note: ClassVar[str] = ""
     # The problem in the lecture's mathematics (shown by `explain`), and the adjacent
     # formulations optmodel knows for it.
     formulation: ClassVar[list[str]] = []

@@ -51,17 +51,17 @@ class Normalise(Reduction):
         self.changed = False
 
     def apply(self, form: CanonicalForm) -> CanonicalForm:
-        _refuse_ill_posed(form)
-        col_lower, col_upper = _infinite(form.col_lower), _infinite(form.col_upper)
-        row_lower, row_upper = _infinite(form.row_lower), _infinite(form.row_upper)
+        # Each bound array's least and greatest entry (two passes, no temporaries) decide most of
+        # what follows: usually nothing is ill-posed and no finite bound is beyond ±1e20.
+        ranges = {id(b): _range(b) for b in (form.col_lower, form.col_upper, form.row_lower, form.row_upper)}
+        _refuse_ill_posed(form, ranges)
+        col_lower, col_upper, row_lower, row_upper = (
+            _infinite(b, ranges[id(b)]) for b in (form.col_lower, form.col_upper, form.row_lower, form.row_upper)
+        )
         if form.is_mip:
-            ints = form.integrality
-            tol = 1e-9 * np.maximum(1.0, np.abs(col_lower[ints]))
-            col_lower = col_lower.copy()
-            col_lower[ints] = np.ceil(col_lower[ints] - tol)
-            tol = 1e-9 * np.maximum(1.0, np.abs(col_upper[ints]))
-            col_upper = col_upper.copy()
-            col_upper[ints] = np.floor(col_upper[ints] + tol)
+            ints = np.flatnonzero(form.integrality)
+            col_lower = _round_inwards(col_lower, ints, up=True)
+            col_upper = _round_inwards(col_upper, ints, up=False)
             semi = form.semicontinuous
             if semi is not None and (semi & (col_lower > col_upper)).any():
                 # a semi-integer column with no integer between its bounds can only be 0
@@ -84,20 +84,50 @@ class Normalise(Reduction):
         )
 
 
-def _infinite(bound: np.ndarray) -> np.ndarray:
-    big = np.abs(bound) >= INFINITE_BOUND
-    if not big.any():
+def _round_inwards(bound: np.ndarray, ints: np.ndarray, up: bool) -> np.ndarray:
+    """Integer columns' bounds rounded inwards (ceil of lower, floor of upper, 1e-9 relative slack);
+    the same array where they already are integers."""
+    values = bound[ints]
+    if np.array_equal(np.floor(values), values):  # integers or infinite already: nothing to round
         return bound
-    return np.where(big, np.copysign(np.inf, bound), bound)
+    tol = 1e-9 * np.maximum(1.0, np.abs(values))
+    rounded = np.ceil(values - tol) if up else np.floor(values + tol)
+    if np.array_equal(rounded, values):
+        return bound
+    out = bound.copy()
+    out[ints] = rounded
+    return out
 
 
-def _refuse_ill_posed(form: CanonicalForm) -> None:
+def _range(bound: np.ndarray) -> tuple[float, float]:
+    return (float(bound.min()), float(bound.max())) if bound.size else (0.0, 0.0)
+
+
+def _infinite(bound: np.ndarray, extent: tuple[float, float]) -> np.ndarray:
+    """Finite bounds at or beyond ±1e20 made infinite (the same array where there are none).
+    ``extent``: the array's (min, max); only a side that reaches ±1e20 is looked at further."""
+    low, high = extent
+    if -INFINITE_BOUND < low and high < INFINITE_BOUND:
+        return bound
+    finite = np.isfinite(bound)  # infinite bounds stay as they are
+    if (low <= -INFINITE_BOUND and bound.min(where=finite, initial=0.0) <= -INFINITE_BOUND) or (
+        high >= INFINITE_BOUND and bound.max(where=finite, initial=0.0) >= INFINITE_BOUND
+    ):
+        return np.where(finite & (np.abs(bound) >= INFINITE_BOUND), np.copysign(np.inf, bound), bound)
+    return bound
+
+
+def _refuse_ill_posed(form: CanonicalForm, ranges: dict[int, tuple[float, float]] | None = None) -> None:
     for label, names, values, side, bad in (
         ("variable", form.col_names, form.col_lower, "lower", np.inf),
         ("variable", form.col_names, form.col_upper, "upper", -np.inf),
         ("constraint", form.row_names, form.row_lower, "lower", np.inf),
         ("constraint", form.row_names, form.row_upper, "upper", -np.inf),
     ):
+        low, high = ranges[id(values)] if ranges is not None else _range(values)
+        extreme = high if bad > 0 else -low
+        if not extreme >= INFINITE_BOUND:  # nothing wrong on this side
+            continue
         hit = np.flatnonzero(values * np.sign(bad) >= INFINITE_BOUND)
         if hit.size:
             j = int(hit[0])
@@ -107,8 +137,9 @@ def _refuse_ill_posed(form: CanonicalForm) -> None:
                 f"{label} {name} has {side} bound {values[j]:+g} (at or beyond ±{INFINITE_BOUND:g} counts as "
                 f"{shown}), which no point can meet: an ill-posed model; {hit.size} such bound(s) in all"
             )
-    if form.A.nnz:
-        big = np.flatnonzero(np.abs(form.A.data) >= LARGEST_COEFFICIENT)
+    data = form.A.data[: form.A.nnz]
+    if data.size and not max(data.max(), -data.min()) < LARGEST_COEFFICIENT:
+        big = np.flatnonzero(np.abs(data) >= LARGEST_COEFFICIENT)
         if big.size:
             k = int(big[0])
             row = int(np.searchsorted(form.A.indptr, k, side="right") - 1)
@@ -118,6 +149,15 @@ def _refuse_ill_posed(form: CanonicalForm) -> None:
                 f"{form.row_names.label(row)} is too large (|a| >= {LARGEST_COEFFICIENT:g}); rescale the model"
                 f" ({big.size} such coefficient(s))"
             )
+    # objective coefficients as large as a solver's infinity are read as infinite (HiGHS then
+    # answers a wrong objective, SCIP fails with "error in input data")
+    for what, values in (("objective coefficient", form.c),
+                         ("quadratic objective coefficient", None if form.Q is None else form.Q.data)):
+        if values is not None and values.size and not max(values.max(), -values.min()) < LARGEST_COEFFICIENT:
+            k = int(np.flatnonzero(~(np.abs(values) < LARGEST_COEFFICIENT))[0])
+            of = f" of {form.col_names.label(k)}" if values is form.c else ""
+            raise ModelError(f"the {what} {values[k]:g}{of} is too large (|c| >= {LARGEST_COEFFICIENT:g}); "
+                             "rescale the objective")
 
 
 
@@ -129,7 +169,10 @@ class DropFreeRows(Reduction):
 
     def __init__(self, form: CanonicalForm):
         self.num_rows = form.num_rows
-        self.keep = np.flatnonzero(np.isfinite(form.row_lower) | np.isfinite(form.row_upper))
+        # Most models have none: the least lower and the greatest upper bound tell (no temporaries).
+        free = form.num_rows and form.row_lower.min() == -np.inf and form.row_upper.max() == np.inf
+        self.keep = (np.flatnonzero(np.isfinite(form.row_lower) | np.isfinite(form.row_upper)) if free
+                     else np.arange(form.num_rows))
 
     @property
     def needed(self) -> bool:

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optmodel.errors import InputError
+from optmodel.graphs import NumberError, csv_rows, parse_numbers, read_text
 
 PY_KEEP = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 GENERIC_KEYWORDS = frozenset(
@@ -168,7 +169,8 @@ def load_submissions(folder: str | Path) -> list[Submission]:
             continue
         if entry.is_dir():
             files = sorted(
-                p for p in entry.rglob("*")
+                p
+                for p in entry.rglob("*")
                 if p.is_file() and not any(x.startswith(".") or x == "__pycache__" for x in p.relative_to(entry).parts)
             )
         else:
@@ -255,57 +257,66 @@ def code_similarity(
     return [s.name for s in subs], similarity_matrix(fps, measure, max_share, ignore)
 
 
+SIMILARITY_LIMIT = 1e100  # |value|: sums of squared differences over n² cells stay far from overflow
+
+
 def read_similarity_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
     """A similarity matrix with item names: a header row of names (after an optional corner cell),
-    then one row per item (optionally starting with its name). Must be square and symmetric."""
+    then one row per item (every row starting with its name, or none). Must be square and
+    symmetric, with finite numbers of magnitude at most ``SIMILARITY_LIMIT``."""
     path = Path(path)
-    try:
-        text = path.read_text(errors="replace")
-    except FileNotFoundError:
-        raise InputError("no such file", path) from None
-    rows = [(k, r) for k, r in enumerate(csv.reader(io.StringIO(text)), 1) if r and any(c.strip() for c in r)]
+    rows, lines = csv_rows(path, read_text(path))
     if len(rows) < 3:
-        raise InputError("a similarity CSV needs a header row of names and at least 2 rows", path)
-    header = [c.strip() for c in rows[0][1]]
-    body = rows[1:]
+        raise InputError(
+            "a similarity CSV needs a header row of names and at least 2 rows", path, lines[-1] if rows else None
+        )
+    header = [c.strip() for c in rows[0]]
+    body, body_lines = rows[1:], lines[1:]
     n = len(body)
     if len(header) == n + 1:
         header = header[1:]
     if len(header) != n:
-        raise InputError(f"the header names {len(header)} items but there are {n} rows", path, rows[0][0])
-    values = np.zeros((n, n))
-    for i, (line, row) in enumerate(body):
-        cells = [c.strip() for c in row]
-        if len(cells) == n + 1:
-            if cells[0] != header[i]:
-                raise InputError(f"row {i + 1} is named {cells[0]!r} but column {i + 1} is {header[i]!r}", path, line)
-            cells = cells[1:]
-        if len(cells) != n:
-            raise InputError(f"expected {n} values, got {len(cells)}", path, line)
-        try:
-            values[i] = [float(c) for c in cells]
-        except ValueError:
-            bad = next(c for c in cells if not _is_float(c))
-            raise InputError(f"expected a number, got {bad!r}", path, line) from None
-    if not np.all(np.isfinite(values)):
-        raise InputError("the matrix has NaN or infinite values", path)
+        raise InputError(f"the header names {len(header)} items but there are {n} rows", path, lines[0])
+    if "" in header:
+        raise InputError(f"the name of column {header.index('') + 1} is missing", path, lines[0])
+    if len(set(header)) != n:
+        raise InputError("item names must be unique", path, lines[0])
+    width = len(body[0])
+    named = width == n + 1
+    for i, row in enumerate(body):  # all rows alike: named, or not; no cell missing
+        if len(row) != width or width not in (n, n + 1):
+            expected = f"a name and {n} values" if named else f"{n} values"
+            raise InputError(f"expected {expected}, got {len(row)} cells", path, body_lines[i])
+        if named and row[0].strip() != header[i]:
+            raise InputError(
+                f"row {i + 1} is named {row[0].strip()!r} but column {i + 1} is {header[i]!r}", path, body_lines[i]
+            )
+    skip = 1 if named else 0
+    try:
+        values = parse_numbers([c.strip() for row in body for c in row[skip:]]).reshape(n, n)
+    except NumberError as err:
+        i, j = divmod(err.index, n)
+        raise InputError(
+            f"row {header[i]!r}, column {header[j]!r}: {err.describe('value')}", path, body_lines[i]
+        ) from None
+    big = np.abs(values) > SIMILARITY_LIMIT
+    if big.any():
+        i, j = np.unravel_index(int(np.argmax(big)), big.shape)
+        raise InputError(
+            f"row {header[i]!r}, column {header[j]!r}: {values[i, j]:g} is too large; similarities are limited "
+            f"to ±{SIMILARITY_LIMIT:g} so that scores and criteria stay finite",
+            path,
+            body_lines[i],
+        )
     if not np.allclose(values, values.T, rtol=1e-6, atol=1e-9):
         i, j = np.unravel_index(int(np.argmax(np.abs(values - values.T))), values.shape)
         raise InputError(
             f"the matrix is not symmetric: {header[i]}/{header[j]} = {values[i, j]:g} but "
-            f"{header[j]}/{header[i]} = {values[j, i]:g}", path, body[i][0]
+            f"{header[j]}/{header[i]} = {values[j, i]:g}",
+            path,
+            body_lines[i],
         )
-    if len(set(header)) != n:
-        raise InputError("item names must be unique", path, rows[0][0])
     return header, (values + values.T) / 2
-
-
-def _is_float(c: str) -> bool:
-    try:
-        float(c)
-    except ValueError:
-        return False
-    return True
 
 
 def write_similarity_csv(path: str | Path, names: Sequence[str], s: np.ndarray) -> None:

@@ -70,6 +70,8 @@ def trivial(
         ("variable", form.col_names, form.col_lower, form.col_upper),
         ("constraint", form.row_names, form.row_lower, form.row_upper),
     ):
+        if not (lower > upper).any():
+            continue
         bad = np.flatnonzero(lower > upper)
         if bad.size:
             j = int(bad[0])
@@ -83,8 +85,8 @@ def trivial(
                 f"[{lower[j]:g}, {upper[j]:g}].",
                 stats={"solved_by": "optmodel (bounds)"},
             )
-    empty = np.diff(form.A.indptr) == 0
-    bad = np.flatnonzero(empty & ((form.row_lower > 0) | (form.row_upper < 0)))
+    empty_rows = np.flatnonzero(np.diff(form.A.indptr) == 0)  # usually none: the bounds are read only there
+    bad = empty_rows[(form.row_lower[empty_rows] > 0) | (form.row_upper[empty_rows] < 0)]
     if bad.size:
         i = int(bad[0])
         name = form.row_names.label(i)
@@ -93,7 +95,7 @@ def trivial(
             message=f"The model is infeasible: constraint {name} has no variables and its bounds exclude 0.",
             stats={"solved_by": "optmodel (bounds)"},
         )
-    if constrained_elsewhere or not empty.all() or form.is_quadratic or form.has_special:
+    if constrained_elsewhere or empty_rows.size < form.num_rows or form.is_quadratic or form.has_special:
         return None
     s = form.sense.sign
     cost = s * form.c  # minimised
@@ -167,7 +169,8 @@ def solve_linear(model: Model, backend: Adapter, options: SolveOptions) -> Solut
     if not answered_here and not model.families and not stop_requested():
         point = _settle(raw, backend, form, _remaining(options, started))
     if raw.termination is Termination.INFEASIBLE and not answered_here and _wants_iis(backend, model):
-        raw.iis = backend.iis()
+        with solver_output(options.verbose):  # HiGHS logs its IIS search on stdout, where --json goes
+            raw.iis = backend.iis()
     raw = invert(chain, raw)
     sol = finish(checked, raw)
     if model.families:

@@ -7,6 +7,8 @@ bound (HiGHS's convention, for minimisation and maximisation alike).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from optmodel.canonical import CanonicalForm
@@ -30,6 +32,28 @@ def _violation(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.nd
     return np.maximum(np.maximum(below, above), 0.0)
 
 
+def _max_violation(value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                   exempt: Callable[[np.ndarray], np.ndarray] | None = None) -> float:
+    """``_violation(value, lower, upper).max()`` in four passes where nothing is violated (the
+    usual case): the exact relative measure is computed only on the entries beyond a bound.
+    ``exempt(positions)`` says which of those do not count (a semicontinuous column at 0)."""
+    if value.size == 0:
+        return 0.0
+    with np.errstate(invalid="ignore"):  # inf - inf where a bound and the value are both infinite
+        below, above = lower - value, value - upper
+    worst = 0.0
+    for diff in (below, above):
+        top = diff.max()
+        if not top > 0 and not np.isnan(top):
+            continue
+        hit = np.flatnonzero(~(diff <= 0))  # NaN counts as violated
+        if exempt is not None:
+            hit = hit[~exempt(hit)]
+        if hit.size:
+            worst = max(worst, float(_violation(value[hit], lower[hit], upper[hit]).max()))
+    return worst
+
+
 def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANCE) -> Verification:
     v = Verification()
     x = sol.x
@@ -41,12 +65,11 @@ def verify(form: CanonicalForm, sol: Solution, tol: float = FEASIBILITY_TOLERANC
         v.feasible = False
         v.problems.append("the solution vector has the wrong length or non-finite entries")
         return v
-    bound_violation = _violation(x, form.col_lower, form.col_upper)
-    if form.semicontinuous is not None:  # a semicontinuous column may also be 0
-        bound_violation[form.semicontinuous & (np.abs(x) <= tol)] = 0.0
-    v.max_bound_violation = float(bound_violation.max(initial=0.0))
+    semi = form.semicontinuous
+    exempt = None if semi is None else (lambda j: semi[j] & (np.abs(x[j]) <= tol))  # semicontinuous at 0
+    v.max_bound_violation = _max_violation(x, form.col_lower, form.col_upper, exempt)
     activity = form.A @ x
-    v.max_row_violation = float(_violation(activity, form.row_lower, form.row_upper).max(initial=0.0))
+    v.max_row_violation = _max_violation(activity, form.row_lower, form.row_upper)
     if form.is_mip:
         xi = x[form.integrality]
         v.max_integrality_violation = float(np.abs(xi - np.round(xi)).max(initial=0.0))
@@ -112,29 +135,44 @@ def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: fl
     """
     s = form.sense.sign
     g = form.objective_gradient(sol.x)  # c, or c + Qx for a QP (whose dual is Wolfe's)
-    y = s * sol.row_duals  # duals of the equivalent minimisation
-    z = s * (sol.reduced_costs if sol.reduced_costs is not None else g - form.A.T @ sol.row_duals)
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(z))):
+    y = sol.row_duals if s > 0 else -sol.row_duals  # duals of the equivalent minimisation
+    aty = form.A.T @ y
+    z = (s * sol.reduced_costs) if sol.reduced_costs is not None else (s * g - aty)
+    if not (np.isfinite(y.sum()) and np.isfinite(z.sum())):  # a sum is NaN or infinite with any such entry
         v.problems.append("the duals have non-finite entries")
         return
     scale = 1.0 + np.abs(g).max(initial=0.0)
-    stationarity = np.abs(s * g - form.A.T @ y - z).max(initial=0.0) / scale
+    residual = aty
+    residual += z
+    residual -= g if s > 0 else -g
+    stationarity = np.abs(residual).max(initial=0.0) / scale
     # A positive dual prices the lower bound, a negative one the upper bound.
-    row_bound = np.where(y > 0, form.row_lower, np.where(y < 0, form.row_upper, 0.0))
-    col_bound = np.where(z > 0, form.col_lower, np.where(z < 0, form.col_upper, 0.0))
-    finite_rows, finite_cols = np.isfinite(row_bound), np.isfinite(col_bound)
-    wrong_sign = np.concatenate([np.abs(y[~finite_rows]), np.abs(z[~finite_cols])])
-    v.max_dual_violation = float(max(stationarity, wrong_sign.max(initial=0.0) / scale))
+    row_terms, row_wrong = _priced(y, form.row_lower, form.row_upper)
+    col_terms, col_wrong = _priced(z, form.col_lower, form.col_upper)
+    v.max_dual_violation = float(max(stationarity, max(row_wrong, col_wrong) / scale))
     if not v.max_dual_violation <= OPTIMALITY_TOLERANCE * 10:
         v.problems.append(f"the duals are infeasible by {v.max_dual_violation:.3g}")
         return
-    terms = np.concatenate([y[finite_rows] * row_bound[finite_rows], z[finite_cols] * col_bound[finite_cols]])
     curvature = 0.0 if form.Q is None else 0.5 * float(sol.x @ (form.Q @ sol.x))
-    dual = float(terms.sum()) - s * curvature
+    dual = row_terms[0] + col_terms[0] - s * curvature
     v.dual_objective = s * dual + form.offset
-    size = 1.0 + max(abs(primal), abs(v.dual_objective), float(np.abs(terms).max(initial=0.0)), abs(curvature))
+    size = 1.0 + max(abs(primal), abs(v.dual_objective), row_terms[1], col_terms[1], abs(curvature))
     v.duality_gap = abs(primal - v.dual_objective) / size
     if not v.duality_gap <= OPTIMALITY_TOLERANCE:
         v.problems.append(
             f"the duality gap is {v.duality_gap:.3g} (primal {primal:.10g}, dual {v.dual_objective:.10g})"
         )
+
+
+def _priced(dual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[tuple[float, float], float]:
+    """For duals of rows or columns with bounds ``lower``/``upper``: ((Σ dual·bound it prices,
+    largest |dual·bound|), largest |dual| on an infinite bound it prices: dual infeasibility).
+    A positive dual prices the lower bound, a negative one the upper bound, zero prices nothing."""
+    with np.errstate(invalid="ignore"):  # 0 * inf: a zero dual on an infinite bound prices nothing
+        terms = np.where(dual > 0, dual * lower, dual * upper)
+    bad = ~np.isfinite(terms)
+    if not bad.any():
+        return (float(terms.sum()), float(np.abs(terms).max(initial=0.0))), 0.0
+    wrong = float(np.abs(dual[bad]).max())  # zero duals on infinite bounds give NaN: |0| counts 0
+    terms[bad] = 0.0
+    return (float(terms.sum()), float(np.abs(terms).max(initial=0.0))), wrong

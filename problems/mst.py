@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from optmodel.backend import SolveOptions
+from optmodel.backend import Capability, SolveOptions
 from optmodel.errors import InputError
 from optmodel.expr import Var
 from optmodel.graphs import Graph, read_graph
 from optmodel.model import Model
 from optmodel.problem import Problem, Report
+from optmodel.problems import number
 from optmodel.solution import Solution, Status
 from optmodel.subtour import THRESHOLDS, component_labels, cut_separation, unique_rows
 
@@ -244,7 +245,8 @@ def solve_graph(
         }
         kind = "forest" if k > 1 else "tree"
         rep.lines.append(
-            f"minimum spanning {kind}: weight {rep.answer['weight']:g}, {len(chosen)} edges ({formulation} formulation)"
+            f"minimum spanning {kind}: weight {number(rep.answer['weight'])}, {len(chosen)} edges "
+            f"({formulation} formulation)"
         )
     else:
         rep.answer = {"weight": None, "edges": None, "formulation": formulation}
@@ -259,6 +261,7 @@ def solve_graph(
 class MinimumSpanningTree(Problem):
     name = "mst"
     summary = "minimum spanning tree by cut formulations (directed or undirected) with lazy cuts"
+    needs = frozenset({Capability.MIP})  # lazy cuts: in-solver where declared, row generation elsewhere
     formulation = [
         "minimize Σ_e c_e x_e   over x ∈ {0,1}^E",
         "subject to Σ_e x_e = |V| − 1",

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from optmodel.backend import SolveOptions
+from optmodel.backend import Capability, SolveOptions
 from optmodel.errors import InputError
 from optmodel.problem import Problem, Report
+from optmodel.problems.tsp import ALIASES, backend_name
 from optmodel.solution import Solution
 
 DEFAULT_BACKEND = "fast-tsp"
@@ -48,14 +49,15 @@ def seriate(
 
 
 def _backend(backend: str | None) -> str:
-    from optmodel.problems.tsp import backend_name
-
     return backend_name(backend or DEFAULT_BACKEND)
 
 
 class Seriation(Problem):
     name = "seriation"
     summary = "order code submissions (or a similarity CSV) so that similar ones are neighbours"
+    needs = frozenset({Capability.ORDERING})
+    default_backend = DEFAULT_BACKEND
+    backend_aliases = ALIASES
     uses_lp_backends = False
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -91,6 +93,9 @@ class Seriation(Problem):
         sol.stats.pop("order", None)
         rep.answer = {"items": len(names), "order": [names[i] for i in order] or None,
                       "score": crit.get("score"), "criteria": crit}
+        if args.write_matrix:
+            rep.answer["files"] = [str(args.write_matrix)]
+            rep.lines.append(f"wrote {args.write_matrix} (the similarity matrix)")
         if not order:
             return rep
         rep.lines.append(f"{len(names)} items, score {crit['score']:.2f}/100 "
@@ -111,7 +116,8 @@ class Seriation(Problem):
             plot_heatmaps(s, names, order, args.plot, title,
                           ("input order", f"{sol.backend} order, score {crit['score']:.1f}/100"))
             rep.answer["plot"] = str(args.plot)
-            rep.lines.append(f"heatmap written to {args.plot}")
+            rep.answer.setdefault("files", []).append(str(args.plot))
+            rep.lines.append(f"wrote {args.plot} (the heatmap)")
         if args.holdout:
             start = time.perf_counter()
             hnames, hs = load_matrix(args.holdout, **fp)

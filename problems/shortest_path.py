@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from optmodel.backend import SolveOptions
+from optmodel.backend import Capability, SolveOptions
 from optmodel.errors import InputError
 from optmodel.expr import Constraint, Var
 from optmodel.graphs import Graph, grid_graph, read_graph
 from optmodel.model import Model
 from optmodel.problem import Problem, Report
+from optmodel.problems import number
 from optmodel.solution import Solution, SolutionStatus, Status
 
 
@@ -90,7 +91,7 @@ def report(graph: Graph, s: int, t: int, x: Var, sol: Solution) -> Report:
     if sol.has_values and usable:
         path = graph.labels(path_from_flow(graph, sol[x], s, t))
         rep.answer = {"path": path, "cost": sol.objective, "arcs": len(path) - 1}
-        rep.lines.append(f"shortest path {src} -> {dst}: cost {sol.objective:g}, {len(path) - 1} arcs")
+        rep.lines.append(f"shortest path {src} -> {dst}: cost {number(sol.objective)}, {len(path) - 1} arcs")
         shown = path if len(path) <= 20 else [*path[:10], "...", *path[-9:]]
         rep.lines.append("path: " + " ".join(map(str, shown)))
     else:
@@ -101,6 +102,7 @@ def report(graph: Graph, s: int, t: int, x: Var, sol: Solution) -> Report:
 class ShortestPath(Problem):
     name = "shortest-path"
     summary = "shortest s-t path as a flow LP (DIMACS .gr, CSV edge list, or a generated grid)"
+    needs = frozenset({Capability.LP})  # what its models ask of a backend (--help lists those that can)
     formulation = [
         "minimize Σ_e c_e x_e   over x ∈ {0,1,2,…}^E",
         "subject to Σ_{e out of v} x_e − Σ_{e into v} x_e = [v = s]   for every vertex v ≠ t",

@@ -15,9 +15,10 @@ import time
 
 import numpy as np
 
-from optmodel.backend import SolveOptions
+from optmodel.backend import Capability, SolveOptions
 from optmodel.model import Model
 from optmodel.problem import Problem, Report
+from optmodel.problems import number
 
 DEFAULT_BACKEND = "fast-tsp"
 MIN_SECONDS = 0.01  # what is left of a time limit that reading the instance used up
@@ -37,6 +38,9 @@ def backend_name(backend: str | None) -> str:
 class Tsp(Problem):
     name = "tsp"
     summary = "travelling salesman tour of a TSPLIB .tsp file (fast-tsp, exact MIP, OR-Tools, LKH, spectral)"
+    needs = frozenset({Capability.ORDERING})
+    default_backend = DEFAULT_BACKEND
+    backend_aliases = ALIASES
     formulation = [
         "minimize Σ_i d(π_i, π_{i+1}) + d(π_n, π_1)   over permutations π of the n cities",
         "(an ordering decision; the exact backend states it as a MIP: x ∈ {0,1}^E, two edges at every city,",
@@ -83,13 +87,13 @@ class Tsp(Problem):
         sol.stats.pop("order")  # the tour (city ids) is the answer; no second copy
         length = inst.tour_length(order)
         rep.answer.update({"tour": tour, "length": length})
-        line = f"{inst.name}: {inst.n} cities, tour length {length}"
+        line = f"{inst.name}: {inst.n} cities, tour length {number(length)}"
         if sol.bound is not None and sol.status.value != "optimal":
-            line += f" (lower bound {sol.bound:.10g})"
+            line += f" (lower bound {number(sol.bound)})"
         if args.optimum:
             gap = (length - args.optimum) / args.optimum
             rep.answer["optimum_gap"] = gap
-            line += f", {100 * gap:.3f}% above the optimum {args.optimum:g}"
+            line += f", {100 * gap:.3f}% above the optimum {number(args.optimum)}"
         rep.lines.append(line)
         shown = tour if len(tour) <= 30 else [*tour[:15], "...", *tour[-14:]]
         rep.lines.append("tour: " + " ".join(map(str, shown)))

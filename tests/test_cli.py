@@ -1,6 +1,7 @@
 """The command line: the JSON contract, one-line errors, and no solver imports for --help."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -91,3 +92,99 @@ def test_verbose_log_goes_to_stderr_and_json_stays_clean():
     proc = run("solve", "shortest-path", "--grid", "5", "--json", "--verbose")
     json.loads(proc.stdout)  # stdout is exactly one JSON object
     assert "HiGHS" in proc.stderr
+
+
+# --- Python spec files: `solve SPEC.py` and `explain SPEC.py` -----------------------------------
+
+SPEC = """\
+import numpy as np
+import optmodel as om
+from coefficients import COST  # a module beside the spec
+
+with open(__file__ + ".runs", "a") as f:  # how often the file ran
+    f.write(__name__ + "\\n")
+print("side effect")
+model = om.Model("diet")
+x = model.var(3, lb=0, name="food")
+model.add(np.array([[2, 1, 3], [1, 4, 1]]) @ x >= [8, 6], name="nutrients")
+model.minimize(x @ COST)
+
+if __name__ == "__main__":
+    print("MAIN RAN")
+"""
+
+
+def _spec(tmp_path, text, name="spec.py"):
+    (tmp_path / "coefficients.py").write_text("COST = [1.5, 1.0, 2.5]\n")
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_spec_file_is_solved_with_the_solver_options_and_run_once(tmp_path):
+    spec = _spec(tmp_path, SPEC)
+    proc = run("solve", str(spec), "--backend", "scip", "--time-limit", "5", "--values", "--json")
+    out = json.loads(proc.stdout)  # what the spec prints went to stderr
+    assert out["status"] == "optimal" and out["backend"].startswith("scip")
+    assert out["objective"] == pytest.approx(43 / 7)
+    assert out["model"] == {"name": "diet", "rows": 2, "columns": 3, "nonzeros": 6} and len(out["values"]["food"]) == 3
+    assert proc.stderr.count("side effect") == 1 and "MAIN RAN" not in proc.stderr + proc.stdout
+    assert (tmp_path / "spec.py.runs").read_text() == "spec\n"  # once, as a module named after the file
+    text = run("solve", str(spec)).stdout
+    assert text.startswith("status optimal  objective 6.142857143  [highs")
+    explained = run("explain", str(spec))
+    assert "linear program" in explained.stdout and explained.stderr.count("side effect") == 1
+    assert (tmp_path / "spec.py.runs").read_text() == "spec\n" * 3
+
+
+def test_a_spec_may_define_build_instead(tmp_path):
+    spec = _spec(tmp_path, "import optmodel as om\n\ndef build():\n    m = om.Model('b')\n    x = m.var(2, lb=0)\n"
+                           "    m.add(x.sum() >= 1)\n    m.minimize(x @ [2, 3])\n    return m\n")
+    out = json.loads(run("solve", str(spec), "--json").stdout)
+    assert out["status"] == "optimal" and out["objective"] == pytest.approx(2)
+
+
+@pytest.mark.parametrize("source, line, says", [
+    ("import optmodel as om\nm = om.Model(\nx = 1\n", 2, "SyntaxError: '(' was never closed"),
+    ("import optmodel as om\nmodel = om.Model()\nx = model.var(2)\nmodel.minimize(x.sum() + nosuch)\n", 4,
+     "NameError: name 'nosuch' is not defined"),
+    ("import optmodel as om\n\ndef rows(x):\n    return x[5] >= 1\n\ndef build():\n    m = om.Model()\n"
+     "    m.add(rows(m.var(3)))\n    return m\n", 4, "IndexError: index 5 is out of bounds"),
+    ("import optmodel as om\nmodel = om.Model()\nx, y = model.var(3), model.var(4)\nmodel.add(x + y >= 1)\n", 4,
+     "shapes"),
+    ("import optmodel as om\nmodel = om.Model()\nx = model.var(3, lb=0, ub=1, integer=True)\nmodel.maximize(x.sum())\n"
+     "\ndef cuts(values):\n    return [values[10] + x.sum() <= 2]\n\nmodel.lazy(cuts, name='cuts')\n", 7,
+     "IndexError: index 10 is out of bounds"),  # raised inside the solve, by the user's oracle
+    ("import sys\nsys.exit(3)\n", 2, "the spec called sys.exit(3)"),
+])
+def test_a_mistake_in_a_spec_shows_the_users_own_lines_and_exits_2(tmp_path, capsys, source, line, says):
+    from optmodel.cli import main
+
+    spec = _spec(tmp_path, source)
+    proc = run("solve", str(spec), check=False)
+    assert proc.returncode == 2
+    frames = re.findall(r'File "([^"]+)", line (\d+)', proc.stderr)
+    assert frames and {f for f, _ in frames} == {str(spec)}, proc.stderr  # no optmodel, runpy or numpy frames
+    assert frames[-1][1] == str(line)
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"optmodel: {spec}:{line}: ") and says in last, proc.stderr
+    assert "Traceback" not in proc.stderr or proc.stderr.startswith("Traceback (most recent call last):")
+    assert main(["solve", str(spec), "--json"]) == 2  # the same, in this process
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "error" and out["file"] == str(spec) and out["line"] == line and out["exit_code"] == 2
+    if "cuts" not in source:  # explain does not solve: the oracle never runs
+        assert main(["explain", str(spec)]) == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1] == last
+
+
+def test_a_spec_without_a_model_says_the_convention(tmp_path):
+    spec = _spec(tmp_path, "import optmodel as om\nm = om.Model()\n")
+    proc = run("solve", str(spec), check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "define a Model named `model`, or a function `build()`" in proc.stderr and "named `m`" in proc.stderr
+
+
+def test_help_states_the_spec_convention():
+    for args in (["solve", "x.py", "--help"], ["explain", "--help"], ["solve", "--help"]):
+        text = " ".join(run(*args).stdout.split())
+        assert "model = ..." in text and "def build()" in text and 'never "__main__"' in text, args

@@ -698,7 +698,7 @@ def test_mps_round_trip_is_exact(tmp_path, seed):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # valid names: nothing to warn about
             write_model_file(form, out)
-        back = read_model_file(out)
+        back = read_model_file(out, check_bounds=False)  # random bounds may cross
         assert back.name == form.name
         assert_same_form(form, back)
     # HiGHS reads our file as the same model (no negative-upper-bound column without LO)
@@ -747,7 +747,7 @@ def test_lp_writes_ranged_rows_as_two_rows(tmp_path):
     form = make_form(3)
     out = tmp_path / "r.lp"
     write_model_file(form, out)
-    back = read_model_file(out)
+    back = read_model_file(out, check_bounds=False)  # random bounds may cross
     lo, up = form.row_lower, form.row_upper
     ranged = np.isfinite(lo) & np.isfinite(up) & (lo != up)
     assert back.num_rows == form.num_rows + ranged.sum()

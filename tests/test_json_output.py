@@ -38,11 +38,16 @@ def test_successes_fit_the_schema(tmp_path):
     from optmodel.similarity import write_similarity_csv
 
     write_similarity_csv(tmp_path / "s.csv", ["a", "b", "c"], [[1, 0.5, 0.1], [0.5, 1, 0.2], [0.1, 0.2, 1]])
+    (tmp_path / "spec.py").write_text("import optmodel as om\nprint('to stderr')\nmodel = om.Model()\n"
+                                      "x = model.var(2, lb=0)\nmodel.add(x.sum() >= 1)\nmodel.minimize(x @ [2, 3])\n")
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "ident.py").write_text("def order(similarity, names):\n    return [0, 1, 2]\n")
     commands = [
         ("solve", "shortest-path", "--grid", "5", "--json"),
         ("solve", tmp_path / "m.lp", "--json"),
+        ("solve", tmp_path / "spec.py", "--values", "--json"),
+        ("explain", tmp_path / "spec.py", "--json"),
+        ("solve", "geometric-mle", "--generate", "100", "--backend", "cvxpy", "--json"),
         ("list", "--json"),
         ("explain", "shortest-path", "--json"),
         ("bench", "shortest-path:3", "--backends", "highs", "--results", tmp_path / "r.jsonl", "--json"),
@@ -57,10 +62,14 @@ def test_successes_fit_the_schema(tmp_path):
 
 
 @pytest.mark.skipif(not (DATA / "tsplib" / "burma14.tsp").exists(), reason=f"shared data not found at {DATA}")
-def test_a_nan_becomes_null_with_a_reason():
-    proc, out = run("solve", "tsp", "--instance", DATA / "tsplib" / "burma14.tsp", "--optimum", "nan", "--json")
-    assert proc.returncode == 0
-    assert out["optimum_gap"] is None and out["non_finite"] == {"optimum_gap": "not a number (NaN)"}
+def test_a_nan_becomes_null_with_a_reason(capsys):
+    # no command takes a NaN any more (`--optimum nan` is a usage error), but what one computes may be
+    from optmodel.cli import emit_json
+
+    emit_json({"status": "optimal", "optimum_gap": float("nan"), "bound": -float("inf")})
+    out = json.loads(capsys.readouterr().out)
+    assert out["optimum_gap"] is None and out["bound"] is None
+    assert out["non_finite"] == {"optimum_gap": "not a number (NaN)", "bound": "-infinity"}
 
 
 @pytest.mark.parametrize("args, says", [
@@ -76,6 +85,14 @@ def test_every_error_is_one_object_and_exit_2(args, says):
     assert proc.returncode == 2 and out["status"] == "error" and out["exit_code"] == 2
     assert says in out["message"] and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1  # and one line on stderr
+
+
+def test_a_mistake_in_a_spec_is_one_object_naming_its_line(tmp_path):
+    spec = tmp_path / "spec.py"
+    spec.write_text("import optmodel as om\nmodel = om.Model()\nx = model.var(3)\nmodel.add(x[7] >= 1)\n")
+    proc, out = run("solve", spec, "--json")
+    assert proc.returncode == 2 and out["status"] == "error" and out["exit_code"] == 2
+    assert out["file"] == str(spec) and out["line"] == 4 and "IndexError" in out["message"]
 
 
 def test_a_missing_file_is_named_in_the_error_object():

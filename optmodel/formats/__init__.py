@@ -16,7 +16,7 @@ from optmodel.formats.mps import read_mps, write_mps
 __all__ = ["read_lp", "read_model_file", "read_mps", "write_lp", "write_model_file", "write_mps"]
 
 _SUPPORTED = ".mps, .mps.gz, .lp, .lp.gz, .qps, .qps.gz"
-_READERS: dict[str, Callable[[Path], CanonicalForm]] = {"mps": read_mps, "lp": read_lp}
+_READERS: dict[str, Callable[..., CanonicalForm]] = {"mps": read_mps, "lp": read_lp}
 _WRITERS: dict[str, Callable[[CanonicalForm, Path], None]] = {"mps": write_mps, "lp": write_lp}
 
 
@@ -32,13 +32,20 @@ def _format_of(path: Path) -> str:
     raise InputError(f"unknown model file extension; supported: {_SUPPORTED}", path=path)
 
 
-def read_model_file(path: str | Path) -> CanonicalForm:
-    """Read an MPS (free or fixed, detected line by line) or CPLEX LP file, maybe gzipped."""
+def read_model_file(path: str | Path, check_bounds: bool = True) -> CanonicalForm:
+    """Read an MPS (free or fixed, detected line by line) or CPLEX LP file, maybe gzipped.
+
+    Errors name the file and line (and the row and column where there is one); numbers follow a
+    strict grammar (no ``1_000``, no NaN where a number is due, no infinite coefficient); a file
+    without ENDATA or End is refused as truncated. A column whose lower bound exceeds its upper
+    bound is refused, naming the column and the line of its last bound (a ``Model`` cannot hold
+    it); ``check_bounds=False`` reads it as written, an infeasible model, as HiGHS does.
+    """
     path = Path(path)
     fmt = _format_of(path)
     if not path.exists():
         raise InputError("file not found", path=path)
-    return _READERS[fmt](path)
+    return _READERS[fmt](path, check_bounds=check_bounds)
 
 
 def write_model_file(form: CanonicalForm, path: str | Path) -> None:

@@ -41,14 +41,17 @@ from optmodel.errors import InputError, ModelError
 from optmodel.formats.mps import (
     INFINITY_THRESHOLD,
     SosMembers,
+    _why_not_number,
     _write_lines,
     check_indicator_binaries,
     format_number,
     make_sos,
     model_name_from_path,
     open_text,
+    refuse_impossible,
     unique_names,
 )
+from optmodel.numbers import DECIMAL
 
 # Section keywords at the start of a line; unsupported ones first so that "General
 # Constraints" is not taken for "General".
@@ -69,7 +72,7 @@ _SECTION = re.compile(
 )
 _TOKEN = re.compile(
     r"""\s*(?:
-    (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    (?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)(?P<under>_[0-9][0-9_.eE]*)?
   | (?P<arrow>->|<->)
   | (?P<op><=|=<|>=|=>|<|>|=)
   | (?P<sign>[+-])
@@ -85,6 +88,8 @@ _TOKEN = re.compile(
     re.X,
 )
 _INF_WORDS = {"inf", "infinity"}
+# a number as a whole (SOS weights): the num token's grammar with a sign
+_ODD = frozenset({"other", "colon", "under"})  # token kinds that are errors
 # "name:" at the start of a line in the objective or constraints; HiGHS writes and reads
 # names that CPLEX would refuse ("001:", "...:"), so a label is anything up to the colon.
 _LABEL = re.compile(r"\s*([^\s:]+)\s*:")
@@ -100,13 +105,14 @@ class _Tok:
         self.line = line
 
     def is_value_start(self) -> bool:
-        return self.kind in ("num", "sign") or (
+        return self.kind in ("num", "sign", "badnum") or (
             self.kind == "name" and self.text.lower() in _INF_WORDS)
 
 
 class _LpReader:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, check_bounds: bool = False):
         self.path = path
+        self.check_bounds = check_bounds
         self.name: str | None = None
         self.sense: Sense | None = None
         self.col_names: list[str] = []
@@ -122,6 +128,7 @@ class _LpReader:
         self.ent_vals: list[float] = []
         self.lower: dict[int, float] = {}
         self.upper: dict[int, float] = {}
+        self.bound_line: dict[int, int] = {}  # the last Bounds line of each column
         self.integer: set[int] = set()
         self.binary: set[int] = set()
         self.semi: set[int] = set()
@@ -148,53 +155,66 @@ class _LpReader:
         ended = False
         lineno = 0
         section_word = ""
-        for lineno, raw in enumerate(text_lines, 1):
-            if self.name is None and lineno <= 5:
-                m = _PROBLEM_NAME.match(raw.strip())
+        text_lines = iter(text_lines)
+        try:
+            for lineno, raw in enumerate(text_lines, 1):
+                if self.name is None and lineno <= 5:
+                    m = _PROBLEM_NAME.match(raw.strip())
+                    if m:
+                        self.name = m.group(1)
+                line = raw.split("\\", 1)[0].strip()
+                if not line:
+                    continue
+                m = _SECTION.match(line) if line[0].isalpha() else None
                 if m:
-                    self.name = m.group(1)
-            line = raw.split("\\", 1)[0].strip()
-            if not line:
-                continue
-            m = _SECTION.match(line) if line[0].isalpha() else None
-            if m:
-                kind = m.lastgroup
-                if kind == "end":
-                    ended = True
-                    break
-                if kind == "objective":
-                    if sections:
-                        raise self.error("a second objective section", lineno)
-                    word = m.group(0).lower()
-                    self.sense = Sense.MAXIMIZE if word.startswith("max") else Sense.MINIMIZE
-                elif not sections:
-                    raise self.error("the file must start with Minimize or Maximize", lineno)
-                sections.append((kind, lineno, []))
-                section_word = m.group(0)
-                line = line[m.end():]
-            if not line.strip():
-                continue
-            if not sections:
-                raise self.error("the file must start with Minimize or Maximize", lineno)
-            kind, start, toks = sections[-1]
-            if kind == "unsupported":
-                raise self.error(f"section {section_word!r} is not supported (lazy constraints, "
-                                 "user cuts, general constraints and other special sections)", start)
-            if kind == "sos":
-                toks.append(_Tok("raw", line, lineno))  # "name: S1:: x:1 y:2" has its own grammar
-                continue
-            if kind in ("objective", "constraints"):
-                m = _LABEL.match(line)
-                if m:
-                    toks.append(_Tok("label", m.group(1), lineno))
+                    kind = m.lastgroup
+                    if kind == "end":
+                        ended = True
+                        break
+                    if kind == "objective":
+                        if sections:
+                            raise self.error("a second objective section", lineno)
+                        word = m.group(0).lower()
+                        self.sense = Sense.MAXIMIZE if word.startswith("max") else Sense.MINIMIZE
+                    elif not sections:
+                        raise self.error("the file must start with Minimize or Maximize", lineno)
+                    sections.append((kind, lineno, []))
+                    section_word = m.group(0)
                     line = line[m.end():]
-            for m in _TOKEN.finditer(line):
-                kind = m.lastgroup
-                if kind == "other":
-                    raise self.error(f"character {m.group(kind)!r} is not supported here", lineno)
-                if kind == "colon":
-                    raise self.error("unexpected ':' (a name and its colon start a line)", lineno)
-                toks.append(_Tok(kind, m.group(kind), lineno))
+                if not line.strip():
+                    continue
+                if not sections:
+                    raise self.error("the file must start with Minimize or Maximize", lineno)
+                kind, start, toks = sections[-1]
+                if kind == "unsupported":
+                    raise self.error(f"section {section_word!r} is not supported (lazy constraints, "
+                                     "user cuts, general constraints and other special sections)", start)
+                if kind == "sos":
+                    toks.append(_Tok("raw", line, lineno))  # "name: S1:: x:1 y:2" has its own grammar
+                    continue
+                if kind in ("objective", "constraints"):
+                    m = _LABEL.match(line)
+                    if m:
+                        toks.append(_Tok("label", m.group(1), lineno))
+                        line = line[m.end():]
+                for m in _TOKEN.finditer(line):
+                    kind = m.lastgroup
+                    if kind in _ODD:
+                        if kind == "other":
+                            raise self.error(f"character {m.group(kind)!r} is not supported here", lineno)
+                        if kind == "colon":
+                            raise self.error("unexpected ':' (a name and its colon start a line)", lineno)
+                        # "1_000": refused where it is used, which names the row and column
+                        toks.append(_Tok("badnum", m.group(0).strip(), lineno))
+                        continue
+                    toks.append(_Tok(kind, m.group(kind), lineno))
+        except InputError as exc:
+            # A file cut in the middle of its last line may fail there first: say it is truncated.
+            if not sections or exc.line != lineno or any(s.split("\\", 1)[0].strip() for s in text_lines):
+                raise
+            detail = str(exc).removeprefix(f"{self.path}:{lineno}: ")
+            raise self.error(f"file ends without End (truncated?); its last line does not read: {detail}",
+                             lineno) from None
         self.last_line = lineno
         if not sections:
             raise self.error("no objective section (Minimize or Maximize)", lineno or None)
@@ -226,20 +246,22 @@ class _LpReader:
         elif t.kind == "name" and t.text.lower() in _INF_WORDS:
             v = math.inf
         else:
-            raise self.error(f"expected {what}, found {t.text!r}", t.line)
+            why = _why_not_number(t.text) if t.kind == "badnum" or t.text.lower() == "nan" else ""
+            raise self.error(f"expected {what}, found {t.text!r}{why}", t.line)
         v *= sign
         if abs(v) >= INFINITY_THRESHOLD:
             v = math.copysign(math.inf, v)
         return i + 1, v
 
     def expression(self, toks: list[_Tok], i: int, open_end: bool = False,
-                   quad: list[tuple[int, int, float]] | None = None
+                   quad: list[tuple[int, int, float]] | None = None, row: str | None = None
                    ) -> tuple[int, dict[int, float], float]:
         """Linear terms up to a comparison operator or the end: (next index, {col: coef}, const).
 
         With ``open_end`` (after ``lo <=``, where no operator has to follow) a term without a
         sign in front ends the expression instead of being an error. ``[ ... ]`` blocks of
-        quadratic terms go to ``quad`` (the objective's); elsewhere they are an error.
+        quadratic terms go to ``quad`` (the objective's); elsewhere they are an error. ``row``
+        names the row in messages (None: the objective).
         """
         coefs: dict[int, float] = {}
         const = 0.0
@@ -269,6 +291,8 @@ class _LpReader:
             have_coef = False
             if t.kind == "num":
                 coef = float(t.text)
+                if coef == math.inf:
+                    raise self.error(self.not_finite(toks, i, row), t.line)
                 have_coef = True
                 i += 1
                 if i < len(toks) and toks[i].kind == "star":
@@ -276,17 +300,38 @@ class _LpReader:
                     if i >= len(toks) or toks[i].kind != "name":
                         raise self.error("expected a variable after '*'", t.line)
                 t = toks[i] if i < len(toks) else None
-            if t is not None and t.kind == "name" and not (
-                    have_coef and t.text.lower() in _INF_WORDS):
+            if t is not None and t.kind == "name" and t.text[0] in "iInN" and (
+                    t.text.lower() in _INF_WORDS or (t.text.lower() == "nan" and not have_coef and i + 1 < len(toks)
+                                                     and toks[i + 1].kind in ("name", "star"))):
+                # "inf x", "x + inf", "nan x": infinity or NaN where a term or coefficient is due
+                raise self.error(self.not_finite(toks, i, row), t.line)
+            if t is not None and t.kind == "name":
                 j = self.col(t.text)
                 coefs[j] = coefs.get(j, 0.0) + sign * coef
                 i += 1
             elif have_coef:
                 const += sign * coef
             else:
+                if t is not None and t.kind == "badnum":
+                    raise self.error(self.not_finite(toks, i, row), t.line)
                 what = t.text if t is not None else "the end of the section"
                 raise self.error(f"expected a term, found {what!r}", (t or toks[i - 1]).line)
         return i, coefs, const
+
+    def not_finite(self, toks: list[_Tok], i: int, row: str | None) -> str:
+        """The message for the coefficient ``toks[i]`` that is not a finite number by the strict
+        grammar (naming its variable if one follows, and the row)."""
+        text = toks[i].text
+        k = i + 1
+        if k < len(toks) and toks[k].kind == "star":
+            k += 1
+        var = f" of {toks[k].text!r}" if k < len(toks) and toks[k].kind == "name" else ""
+        where = "the objective" if row is None else f"constraint {row!r}"
+        if toks[i].kind == "badnum":
+            return f"bad number {text!r} for the coefficient{var} in {where}{_why_not_number(text)}"
+        kind = "is NaN" if text.lower() == "nan" else (
+            "overflows to infinity" if text[0].isdigit() or text[0] == "." else "is infinite")
+        return f"the coefficient {text!r}{var} in {where} {kind}; coefficients must be finite"
 
     def quadratic(self, toks: list[_Tok], i: int, sign: float,
                   quad: list[tuple[int, int, float]]) -> int:
@@ -309,6 +354,8 @@ class _LpReader:
             coef = 1.0
             if t.kind == "num":
                 coef = float(t.text)
+                if coef == math.inf:
+                    raise self.error(self.not_finite(toks, i, None), t.line)
                 i += 1
                 t = self.tok(toks, i, "a variable")
                 if t.kind == "star":
@@ -350,7 +397,8 @@ class _LpReader:
             toks[i:i + 1] = [_Tok("name", t.text[:end], t.line), *rest]
             t = toks[i]
         if t.kind != "name":
-            raise self.error(f"expected a variable in the quadratic terms, found {t.text!r}", t.line)
+            why = _why_not_number(t.text) if t.kind == "badnum" else ""
+            raise self.error(f"expected a variable in the quadratic terms, found {t.text!r}{why}", t.line)
         return self.col(t.text)
 
     # -- sections -------------------------------------------------------------------------------
@@ -365,6 +413,8 @@ class _LpReader:
         for j, v in coefs.items():
             self.costs[j] = self.costs.get(j, 0.0) + v
         self.offset += const
+        if not math.isfinite(self.offset):
+            raise self.error("the objective's constant must be finite", toks[-1].line if toks else start)
 
     def parse_constraints(self, toks: list[_Tok], start: int) -> None:
         i = 0
@@ -408,13 +458,14 @@ class _LpReader:
                 op = toks[i].text
                 i += 1
                 lo, up = _apply(op, v, lo, up, flipped=True)
-            i, coefs, const = self.expression(toks, i, open_end=leading)
+            row = name if name is not None else f"c{len(self.row_names) + 1}"  # for messages
+            i, coefs, const = self.expression(toks, i, open_end=leading, row=row)
             if not leading and (i >= n or toks[i].kind != "op"):
                 raise self.error("expected <=, >= or = and a right-hand side in constraint "
                                  f"{name or len(self.row_names) + 1}", toks[i - 1].line)
             if i < n and toks[i].kind == "op":
                 op = toks[i].text
-                i, v = self.value(toks, i + 1, "a number on the right-hand side")
+                i, v = self.value(toks, i + 1, f"a number on the right-hand side of constraint {row!r}")
                 lo, up = _apply(op, v, lo, up, flipped=False)
             lo, up = lo - const, up - const
             if indicator is None:
@@ -439,6 +490,10 @@ class _LpReader:
                 name += "_"
         elif name in self.row_index:
             raise self.error(f"duplicate constraint name {name!r}", line)
+        if lo == math.inf or up == -math.inf:
+            side = "lower bound +inf" if lo == math.inf else "upper bound -inf"
+            raise self.error(f"constraint {name!r} has the {side}: no value can meet it (a number too large "
+                             "for a float?)", line)
         self.row_index[name] = r
         self.row_names.append(name)
         self.row_lower.append(lo)
@@ -453,7 +508,7 @@ class _LpReader:
         while i < n:
             t = toks[i]
             if t.is_value_start():
-                i, v = self.value(toks, i, "a number")
+                i, v = self.value(toks, i, "a number (a bound)")
                 op = self.tok(toks, i, "an operator")
                 if op.kind != "op":
                     raise self.error(f"expected <=, >= or = after {v}, found {op.text!r}",
@@ -462,6 +517,7 @@ class _LpReader:
                 if var.kind != "name":
                     raise self.error(f"expected a variable, found {var.text!r}", var.line)
                 j = self.col(var.text)
+                self.bound_line[j] = var.line
                 self.bound(j, op.text, v, flipped=True)
                 i += 2
                 if i < n and toks[i].kind == "op":
@@ -470,12 +526,13 @@ class _LpReader:
                     self.bound(j, op2, v, flipped=False)
             elif t.kind == "name":
                 j = self.col(t.text)
+                self.bound_line[j] = t.line
                 nxt = self.tok(toks, i + 1, f"a bound for {t.text!r}")
                 if nxt.kind == "name" and nxt.text.lower() == "free":
                     self.lower[j], self.upper[j] = -math.inf, math.inf
                     i += 2
                 elif nxt.kind == "op":
-                    i, v = self.value(toks, i + 2, "a number")
+                    i, v = self.value(toks, i + 2, f"a number (a bound of {t.text!r})")
                     self.bound(j, nxt.text, v, flipped=False)
                 else:
                     raise self.error(f"expected <=, >=, = or free after {t.text!r}, "
@@ -531,12 +588,13 @@ class _LpReader:
                 if not (i + 2 < n and words[i + 1][0] == ":" and words[i][0] not in (":", "::")):
                     raise self.error(f"expected 'variable:weight' in SOS {name!r}, found "
                                      f"{words[i][0]!r}", words[i][1])
-                try:
-                    weight = float(words[i + 2][0])
-                except ValueError:
-                    raise self.error(f"bad SOS weight {words[i + 2][0]!r}", words[i][1]) from None
-                if math.isnan(weight):
-                    raise self.error(f"bad SOS weight {words[i + 2][0]!r}", words[i][1])
+                text = words[i + 2][0]
+                if not DECIMAL.fullmatch(text):
+                    raise self.error(f"bad SOS weight {text!r}{_why_not_number(text)}", words[i][1])
+                weight = float(text)
+                if weight in (math.inf, -math.inf):
+                    raise self.error(f"SOS weight {text!r} of {words[i][0]!r} overflows to infinity; "
+                                     "weights must be finite", words[i][1])
                 members.append((self.col(words[i][0]), weight, words[i][1]))
                 i += 3
             self.sos_sets.append((kind, name, line, members))
@@ -564,6 +622,14 @@ class _LpReader:
             lower[j] = v
         for j, v in self.upper.items():
             upper[j] = v
+        refuse_impossible(self, lower, upper, self.col_names, self.bound_line, "variable")
+        crossed = np.flatnonzero(lower > upper) if self.check_bounds else ()
+        if len(crossed):
+            j = int(crossed[0])
+            raise self.error(
+                f"variable {self.col_names[j]!r} has lower bound {format_number(lower[j])} above its upper "
+                f"bound {format_number(upper[j])}" + (f" ({len(crossed)} such variables)" if len(crossed) > 1 else ""),
+                self.bound_line.get(j))
         integrality = np.zeros(n, dtype=bool)
         integrality[list(self.integer)] = True
         rows = np.asarray(self.ent_rows, dtype=np.int64)
@@ -636,11 +702,15 @@ def _apply(op: str, v: float, lo: float, up: float, flipped: bool) -> tuple[floa
     return (lo, v) if less else (v, up)
 
 
-def read_lp(path: str | Path) -> CanonicalForm:
-    """Read a CPLEX LP file (``.gz`` too); malformed input raises InputError."""
+def read_lp(path: str | Path, check_bounds: bool = False) -> CanonicalForm:
+    """Read a CPLEX LP file (``.gz`` too); malformed input raises InputError.
+
+    A column whose lower bound exceeds its upper bound is read as written (as HiGHS does: the
+    model is infeasible); with ``check_bounds`` it is refused, naming the column and its last
+    bound line (``read_model_file`` does this: a ``Model`` refuses such bounds)."""
     path = Path(path)
     with open_text(path) as f:
-        return _LpReader(path).read(f)
+        return _LpReader(path, check_bounds).read(f)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,10 +41,11 @@ import gzip
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -106,7 +107,9 @@ def open_text(path: Path, mode: str = "r") -> Iterator[IO[str]]:
     try:
         with f:
             yield f
-    except (gzip.BadGzipFile, EOFError) as exc:
+    except EOFError:
+        raise InputError("the gzip data ends early (truncated file?)", path=path) from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"not a valid gzip file ({exc})", path=path) from None
 
 
@@ -161,6 +164,10 @@ class _Bad(Exception):
     """A line that does not parse one way (it may still parse at the fixed columns)."""
 
 
+class _Fields(_Bad):
+    """A line with the wrong number of whitespace-separated fields (names with blanks, maybe)."""
+
+
 def _fixed_fields(line: str) -> tuple[str, str, str, str, str, str] | None:
     """The six fixed-format fields, or None if the separator columns are not blank."""
     if len(line) > 61 and line[61:].strip():
@@ -179,26 +186,53 @@ def _fixed_fields(line: str) -> tuple[str, str, str, str, str, str] | None:
     )
 
 
-def _number(text: str) -> float:
+def _why_not_number(text: str) -> str:
+    """Why ``text`` is refused as a number (for the message)."""
+    low = text.lower().lstrip("+-")
+    if low == "nan":
+        return " (NaN is not a number here)"
+    if "_" in text:
+        return " (no '_' in numbers)"
+    if not text.isascii():
+        return " (digits 0-9 only)"
+    return ""
+
+
+def _number(text: str, what: str = "", *names: str) -> float:
+    """``text`` by the strict grammar ``[+-](digits[.[digits]] | .digits)[(e|E)[+-]digits]``, or
+    ``inf``/``infinity`` (HiGHS and CPLEX write those): Python's ``float`` alone would also take
+    ``1_000``, ``nan`` and non-ASCII digits. ``what`` (a template for ``names``) says where the
+    number stands; it is formatted only for the message."""
     try:
         v = float(text)
     except ValueError:
-        raise _Bad(f"bad number {text!r}") from None
-    if math.isnan(v):
-        raise _Bad(f"bad number {text!r}")
+        v = math.nan
+    if v != v or "_" in text or not text.isascii():
+        where = " for " + what.format(*names) if what else ""
+        raise _Bad(f"bad number {text!r}{where}{_why_not_number(text)}")
     return v
 
 
-def _bound_number(text: str) -> float:
-    v = _number(text)
+def _coefficient(text: str, what: str, *names: str) -> float:
+    """A number that must be finite: a matrix, objective or quadratic coefficient, a weight."""
+    v = _number(text, what, *names)
+    if v in (math.inf, -math.inf):
+        kind = "overflows to infinity" if text.lower().lstrip("+-")[:1] in "0123456789." else "is infinite"
+        raise _Bad(f"{what.format(*names)} {kind} ({text!r}); coefficients must be finite")
+    return v
+
+
+def _bound_number(text: str, what: str = "", *names: str) -> float:
+    v = _number(text, what, *names)
     if abs(v) >= INFINITY_THRESHOLD:
         return math.copysign(math.inf, v)
     return v
 
 
 class _MpsReader:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, check_bounds: bool = False):
         self.path = path
+        self.check_bounds = check_bounds
         self.name: str | None = None
         self.sense = Sense.MINIMIZE
         self.section: str | None = None
@@ -227,6 +261,7 @@ class _MpsReader:
         self.bound_seen: np.ndarray | None = None
         self.lower_set: np.ndarray | None = None
         self.semicont: np.ndarray | None = None
+        self.bound_line: np.ndarray | None = None
         # quadratic objective entries (column, column, value, line) and whether they are a triangle
         self.q_kind: str | None = None
         self.q_ignore = False
@@ -245,21 +280,30 @@ class _MpsReader:
     def read(self, f: IO[str]) -> CanonicalForm:
         lineno = 0
         handler = None
-        for lineno, raw in enumerate(f, 1):
-            line = raw.rstrip("\r\n")
-            if not line or line[0] == "*" or not line.strip():
-                continue
-            if not line[0].isspace():
-                self.header(line, lineno)
-                if self.ended:
-                    break
-                handler = getattr(self, f"data_{self.section}", None) if self.section else None
-                continue
-            if handler is None:
-                raise self.error(f"data line outside a section: {line.strip()!r}", lineno)
-            handler(line, lineno)
-            if self.section is None:  # the two-line OBJSENSE takes one line only
-                handler = None
+        line = ""
+        try:
+            for lineno, raw in enumerate(f, 1):
+                line = raw.rstrip("\r\n")
+                if not line or line[0] == "*" or not line.strip():
+                    continue
+                if not line[0].isspace():
+                    self.header(line, lineno)
+                    if self.ended:
+                        break
+                    handler = getattr(self, f"data_{self.section}", None) if self.section else None
+                    continue
+                if handler is None:
+                    raise self.error(f"data line outside a section: {line.strip()!r}", lineno)
+                handler(line, lineno)
+                if self.section is None:  # the two-line OBJSENSE takes one line only
+                    handler = None
+        except InputError as exc:
+            # A file cut in the middle of its last line fails there first: say it is truncated.
+            if exc.line != lineno or line.split()[0].upper() == "ENDATA" or any(s.strip() for s in f):
+                raise
+            detail = str(exc).removeprefix(f"{self.path}:{lineno}: ")
+            raise self.error(f"file ends without ENDATA (truncated?); its last line does not read: "
+                             f"{detail}", lineno) from None
         if not self.ended:
             raise self.error("file ends without ENDATA (truncated?)", lineno or None)
         return self.finish()
@@ -342,8 +386,10 @@ class _MpsReader:
             if fields is not None:
                 try:
                     return parse(fields, fixed=True)
-                except _Bad:
-                    pass
+                except _Bad as fixed_exc:
+                    # the fields were the whitespace reading's trouble: the fixed one's says more
+                    if isinstance(exc, _Fields) and str(fixed_exc):
+                        exc = fixed_exc
             raise self.error(str(exc), lineno) from None
 
     # -- sections -------------------------------------------------------------------------------
@@ -359,7 +405,7 @@ class _MpsReader:
                     raise _Bad("")
                 toks = toks[:2]
             if len(toks) != 2 or not toks[1]:
-                raise _Bad(f"expected a row type and a row name, got {line.strip()!r}")
+                raise _Fields(f"expected a row type and a row name, got {line.strip()!r}")
             return toks[0].upper(), toks[1]
 
         typ, name = self.both_ways(parse, line, lineno)
@@ -393,13 +439,19 @@ class _MpsReader:
             r1 = get(toks[1])
             r2 = get(toks[3]) if nt == 5 else _DROPPED
             if r1 is not None and r2 is not None:
+                t1 = toks[2]
+                t2 = toks[4] if nt == 5 else "0"
                 try:
-                    v1 = float(toks[2])
-                    v2 = float(toks[4]) if nt == 5 else 0.0
+                    v1 = float(t1)
+                    v2 = float(t2)
                 except ValueError:
                     pass
                 else:
-                    if v1 == v1 and v2 == v2:  # not NaN
+                    # finite (not NaN or inf) and by the strict grammar; anything else goes the
+                    # slow way below, which names the fault
+                    # (x - x is 0 for finite x, NaN for inf and NaN; most lines have no '_')
+                    if (v1 - v1 == v2 - v2 == 0.0 and line.isascii()
+                            and ("_" not in line or ("_" not in t1 and "_" not in t2))):
                         self.add_column_entries(toks[0], ((r1, v1), (r2, v2)), lineno)
                         return
         if nt >= 3 and "'MARKER'" in toks[1:-1]:
@@ -417,10 +469,11 @@ class _MpsReader:
             if fixed:
                 toks = toks[1:4] if not toks[4] and not toks[5] else toks[1:6]
             if len(toks) not in (3, 5) or not all(toks):
-                raise _Bad("expected a column name and one or two (row, value) pairs")
-            pairs = [(self.row_of(toks[1]), _number(toks[2]))]
+                raise _Fields("expected a column name and one or two (row, value) pairs")
+            what = "the coefficient of column {!r} in row {!r}"
+            pairs = [(self.row_of(toks[1]), _coefficient(toks[2], what, toks[0], toks[1]))]
             if len(toks) == 5:
-                pairs.append((self.row_of(toks[3]), _number(toks[4])))
+                pairs.append((self.row_of(toks[3]), _coefficient(toks[4], what, toks[0], toks[3])))
             return toks[0], pairs
 
         col, pairs = self.both_ways(parse, line, lineno)
@@ -453,6 +506,7 @@ class _MpsReader:
             return
         m, n = len(self.row_names), len(self.col_names)
         self.rhs = np.zeros(m)
+        self.rhs_line = np.zeros(m, dtype=np.int64)  # the last RHS line of each row, for messages
         self.ranges = np.full(m, np.nan)
         self.lower = np.zeros(n)
         self.upper = np.full(n, np.inf)
@@ -460,8 +514,9 @@ class _MpsReader:
         self.bound_seen = np.zeros(n, dtype=bool)
         self.lower_set = np.zeros(n, dtype=bool)
         self.semicont = np.zeros(n, dtype=bool)
+        self.bound_line = np.zeros(n, dtype=np.int64)  # the last BOUNDS line of each column
 
-    def row_value_pairs(self, line: str, lineno: int) -> list[tuple[int, float]]:
+    def row_value_pairs(self, line: str, lineno: int, what: str) -> list[tuple[int, float]]:
         """RHS and RANGES lines: ``[set] row value [row value]``."""
 
         def parse(toks, fixed=False):
@@ -472,23 +527,27 @@ class _MpsReader:
             elif len(toks) in (3, 5):
                 toks = toks[1:]  # drop the set name
             if len(toks) not in (2, 4):
-                raise _Bad("expected [set name] row value [row value]")
-            out = [(self.row_of(toks[0]), _number(toks[1]))]
+                raise _Fields("expected [set name] row value [row value]")
+            out = [(self.row_of(toks[0]), _number(toks[1], what, toks[0]))]
             if len(toks) == 4:
-                out.append((self.row_of(toks[2]), _number(toks[3])))
+                out.append((self.row_of(toks[2]), _number(toks[3], what, toks[2])))
             return out
 
         return self.both_ways(parse, line, lineno)
 
     def data_RHS(self, line: str, lineno: int) -> None:
-        for r, v in self.row_value_pairs(line, lineno):
+        for r, v in self.row_value_pairs(line, lineno, "the right-hand side of row {!r}"):
             if r >= 0:
                 self.rhs[r] = math.copysign(math.inf, v) if abs(v) >= INFINITY_THRESHOLD else v
+                self.rhs_line[r] = lineno
             elif r == _OBJ:
+                if not math.isfinite(v):
+                    raise self.error("the objective's constant (its RHS) must be finite",
+                                     lineno)
                 self.offset = -v  # RHS of the objective is minus its constant (HiGHS, CPLEX)
 
     def data_RANGES(self, line: str, lineno: int) -> None:
-        for r, v in self.row_value_pairs(line, lineno):
+        for r, v in self.row_value_pairs(line, lineno, "the range of row {!r}"):
             if r >= 0:  # ranges on N rows mean nothing and are ignored
                 self.ranges[r] = math.copysign(math.inf, v) if abs(v) >= INFINITY_THRESHOLD else v
 
@@ -509,24 +568,25 @@ class _MpsReader:
                     if col not in self.col_index and val in self.col_index:
                         raise _Bad(f"bound {kind} on column {val!r} needs a value")
                 else:
-                    raise _Bad(f"expected {kind} [bound set] column value")
+                    raise _Fields(f"expected {kind} [bound set] column value")
             else:
                 if len(toks) == 2:
                     col, val = toks[1], ""
                 elif len(toks) in (3, 4):
                     col, val = toks[2], toks[3] if len(toks) == 4 else ""
                 else:
-                    raise _Bad(f"expected {kind} [bound set] column")
+                    raise _Fields(f"expected {kind} [bound set] column")
             if kind in _VALUE_BOUNDS and not val:
                 raise _Bad(f"bound {kind} needs a value")
             j = self.col_index.get(col)
             if j is None:
                 raise _Bad(f"unknown column {col!r}")
-            return j, (_bound_number(val) if val else 0.0)
+            return j, (_bound_number(val, "bound {} of column {!r}", kind, col) if val else 0.0)
 
         j, v = self.both_ways(parse, line, lineno)
         lo, up = self.lower, self.upper
         self.bound_seen[j] = True
+        self.bound_line[j] = lineno
         if kind in ("UP", "UI"):
             up[j] = v
             if v < 0 and lo[j] == 0 and not self.lower_set[j]:
@@ -566,11 +626,12 @@ class _MpsReader:
             if fixed:
                 toks = toks[1:4] if not toks[4] and not toks[5] else toks[1:6]
             if len(toks) not in (3, 5) or not all(toks):
-                raise _Bad("expected two column names and a value (and another column and value)")
+                raise _Fields("expected two column names and a value (and another column and value)")
             j = self.col_of(toks[0])
-            out = [(j, self.col_of(toks[1]), _number(toks[2]))]
+            what = "the quadratic objective entry ({!r}, {!r})"
+            out = [(j, self.col_of(toks[1]), _coefficient(toks[2], what, toks[0], toks[1]))]
             if len(toks) == 5:
-                out.append((j, self.col_of(toks[3]), _number(toks[4])))
+                out.append((j, self.col_of(toks[3]), _coefficient(toks[4], what, toks[0], toks[3])))
             return out
 
         entries = self.both_ways(parse, line, lineno)
@@ -609,7 +670,7 @@ class _MpsReader:
                              f"{line.strip()!r}", lineno)
         try:
             j = self.col_of(toks[0])
-            w = _number(toks[1]) if len(toks) == 2 else None
+            w = _coefficient(toks[1], "the weight of column {!r}", toks[0]) if len(toks) == 2 else None
         except _Bad as exc:
             raise self.error(f"SOS {name!r}: {exc}", lineno) from None
         members.append((j, w, lineno))
@@ -678,7 +739,16 @@ class _MpsReader:
         # marker integers that no BOUNDS line touched are binary, as in HiGHS
         binary = np.array(self.col_int, dtype=bool) & ~self.bound_seen
         self.upper[binary] = 1.0
+        crossed = np.flatnonzero(self.lower > self.upper) if self.check_bounds else ()
+        if len(crossed):
+            j = int(crossed[0])
+            raise self.error(
+                f"column {self.col_names[j]!r} has lower bound {format_number(self.lower[j])} above its "
+                f"upper bound {format_number(self.upper[j])}"
+                + (f" ({len(crossed)} such columns)" if len(crossed) > 1 else ""),
+                int(self.bound_line[j]) or None)
 
+        refuse_impossible(self, self.lower, self.upper, self.col_names, self.bound_line, "column")
         types = np.array(self.row_types, dtype="U1") if m else np.zeros(0, dtype="U1")
         rhs = self.rhs
         row_lower = np.where(types == "L", -np.inf, rhs)
@@ -691,6 +761,7 @@ class _MpsReader:
             row_upper = np.where(up_side, rhs + rng, row_upper)
             row_lower = np.where(down_side, rhs - rng, row_lower)
 
+        refuse_impossible(self, row_lower, row_upper, self.row_names, self.rhs_line, "row")
         c = np.zeros(n)
         if self.costs:
             c[np.fromiter(self.costs.keys(), dtype=np.int64)] = np.fromiter(
@@ -785,11 +856,28 @@ def make_sos(sets: list[tuple[int, str, int, SosMembers]],
     return tuple(out)
 
 
-def read_mps(path: str | Path) -> CanonicalForm:
-    """Read a fixed or free MPS file (``.gz`` too); malformed input raises InputError."""
+def refuse_impossible(reader: Any, lower: np.ndarray, upper: np.ndarray, names: Sequence[str],
+                       lines: Any, what: str) -> None:
+    """A lower bound of +inf or an upper bound of -inf (an overflowing number, ``-inf`` as an
+    upper bound) admits no value at all: refuse it, naming the row or column and its line."""
+    bad = np.flatnonzero((lower == np.inf) | (upper == -np.inf))
+    if bad.size:
+        k = int(bad[0])
+        line = lines.get(k) if isinstance(lines, dict) else int(lines[k]) or None
+        side = "lower bound +inf" if lower[k] == np.inf else "upper bound -inf"
+        raise reader.error(f"{what} {names[k]!r} has the {side}: no value can meet it (a number too large "
+                           "for a float?)", line)
+
+
+def read_mps(path: str | Path, check_bounds: bool = False) -> CanonicalForm:
+    """Read a fixed or free MPS file (``.gz`` too); malformed input raises InputError.
+
+    A column whose lower bound exceeds its upper bound is read as written (as HiGHS does: the
+    model is infeasible); with ``check_bounds`` it is refused, naming the column and its last
+    bound line (``read_model_file`` does this: a ``Model`` refuses such bounds)."""
     path = Path(path)
     with open_text(path) as f:
-        return _MpsReader(path).read(f)
+        return _MpsReader(path, check_bounds).read(f)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,302 @@
+"""Issue 11: building a model and handing it to HiGHS close to raw highspy, without changing answers.
+
+The spec layer's fast paths (variables selected and broadcast without sparse row copies, sums and
+sums of different variables written side by side, scalings of the data alone, dense weights kept
+dense, one concatenation at lowering) must give the same matrices as plain sparse algebra; HiGHS
+gets the form row-wise; reduced costs come from the row duals; verification reads each array once;
+``import optmodel`` and ``--help`` load no scipy.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import optmodel as om
+from optmodel.canonical import stack_rows
+from optmodel.reductions import prepare
+from optmodel.verify import _max_violation, _violation
+
+
+def _dense(e: om.Expr, n: int) -> np.ndarray:
+    coef = sp.csr_array((e.coef.data, e.coef.indices, e.coef.indptr), shape=(e.coef.shape[0], n))
+    return coef.toarray()
+
+
+def _check(e: om.Expr, matrix: np.ndarray, const: np.ndarray | float = 0.0) -> None:
+    """``e`` is ``matrix @ x + const`` element by element (rows in C order)."""
+    n = matrix.shape[-1]
+    np.testing.assert_allclose(_dense(e, n), matrix.reshape(-1, n))
+    np.testing.assert_allclose(e.const, np.broadcast_to(const, e.shape).ravel())
+    x = np.random.default_rng(0).normal(size=n)
+    np.testing.assert_allclose(np.ravel(e.value(x)), (matrix.reshape(-1, n) @ x) + np.ravel(
+        np.broadcast_to(const, e.shape)))
+
+
+def _model() -> tuple[om.Model, om.Var, om.Var, om.Var, int]:
+    m = om.Model()
+    y = m.var((3, 2))
+    s = m.var((2, 4, 3))
+    d = m.var()
+    return m, y, s, d, m.num_vars
+
+
+def test_broadcast_sum_and_difference_of_blocks_match_dense_algebra():
+    _m, y, s, d, n = _model()
+    eye = np.eye(n)
+    Y, S, D = eye[0:6].reshape(3, 2, n), eye[6:30].reshape(2, 4, 3, n), eye[30]
+    _check(s - d, S - D)  # a scalar broadcast to every row, its column right of the block's
+    _check(d - s, D - S)
+    # y's block lies left of s's: the rows are laid side by side with y's entries first
+    _check(s + y[:, 0], S + Y[:, 0])
+    _check(y[:, 0] + s, S + Y[:, 0])
+    mixed = (s - d) - 2.5 * (1 - s)  # columns interleave: scipy merges
+    _check(mixed, S - D + 2.5 * S, -2.5)
+    _check((s - d) + 0 * s, S - D)  # explicit zeros are harmless in expressions
+    _check(s.sum(axis=1), S.sum(axis=1))
+    _check(s.sum(axis=0) - s[0], S.sum(axis=0) - S[0])
+    _check((s * np.arange(3.0)).sum(axis=2), (S * np.arange(3.0)[:, None]).sum(axis=2))
+    _check(s[[0, 0]].sum(axis=0), 2 * S[0])  # duplicate columns in a sum are added up
+    _check(s[:, ::-1][..., [2, 0]], S[:, ::-1][..., [2, 0], :])
+    _check(s[s.value(np.arange(n, dtype=float)) > 12], S.reshape(-1, n)[np.arange(6, 30) > 12])
+    _check(s[-1, -2], S[-1, -2])
+    w = np.array([0.0, 2.0, 0.0, -1.5, 0.0, 3.0])
+    _check(y.reshape(6) @ w, w @ Y.reshape(6, n))  # an expression, not a block: scaled and summed
+    _check(-(s - d), D - S)
+
+
+def test_weights_at_a_variable_block_stay_dense_and_exact():
+    m = om.Model()
+    x = m.var(1000)
+    w = np.where(np.arange(1000) % 3 == 0, 0.0, np.linspace(-1, 1, 1000))
+    e = w @ x
+    assert e.shape == () and e.coef.nnz == np.count_nonzero(w)
+    np.testing.assert_allclose(_dense(e, 1000).ravel(), w)
+    e2 = x @ w
+    np.testing.assert_allclose(_dense(e2, 1000).ravel(), w)
+
+
+def test_scaling_shares_the_pattern_and_never_changes_the_original():
+    m = om.Model()
+    x = m.var(5)
+    e = x + 1
+    f = 3.0 * e
+    g = e * np.arange(5.0)
+    np.testing.assert_allclose(_dense(f, 5), 3 * np.eye(5))
+    np.testing.assert_allclose(_dense(g, 5), np.diag(np.arange(5.0)))
+    np.testing.assert_allclose(_dense(e, 5), np.eye(5))  # the original's data is untouched
+    np.testing.assert_allclose(f.const, 3.0)
+
+
+def test_lowering_leaves_shared_blocks_intact_and_is_canonical():
+    """A block whose rows are unsorted and share their index array with another expression is
+    sorted on a copy: the other expression keeps its meaning."""
+    m = om.Model()
+    x = m.var(4)
+    A = sp.csr_array((np.array([1.0, 2.0, 3.0, 4.0]), np.array([3, 1, 2, 0]), np.array([0, 2, 4])), shape=(2, 4))
+    e = A @ x  # unsorted rows
+    scaled = 2.0 * e  # the same index array, other data
+    m.add(scaled <= 1)
+    before = _dense(e, 4).copy()
+    form = m.canonical()
+    assert form.A.has_sorted_indices
+    form.A.sort_indices()  # what the MPS/LP writers do to the form, in place
+    np.testing.assert_allclose(_dense(e, 4), before)
+    np.testing.assert_allclose(form.A.toarray(), 2 * A.toarray())
+    # several blocks: one concatenation, zeros from cancellation dropped
+    m2 = om.Model()
+    z = m2.var(3)
+    m2.add(z[0] + z[1] - z[1] <= 1)
+    m2.add(z.sum() >= 0)
+    A2 = m2.canonical().A
+    assert A2.nnz == 4 and np.all(A2.data != 0) and A2.has_canonical_format
+    blocks = [sp.csr_array(np.array([[0.0, 1.0], [2.0, 0.0]])), sp.csr_array(np.array([[3.0, 0.0, 4.0]]))]
+    stacked = stack_rows(blocks, 3)
+    np.testing.assert_allclose(stacked.toarray(), [[0, 1, 0], [2, 0, 0], [3, 0, 4]])
+    assert stacked.indices.dtype == np.int32
+
+
+def test_highs_gets_the_form_row_wise_and_reduced_costs_from_the_row_duals():
+    import highspy
+
+    from optmodel.backend import SolveOptions
+    from optmodel.backends.highs import Highs, pass_model
+
+    m = om.Model()
+    x = m.var(3, lb=0)
+    m.add(np.array([[1.0, 0, 2], [0, 3, 4]]) @ x >= 1)
+    m.minimize(x.sum())
+    form = m.canonical()
+
+    class Recorder:  # what pass_model hands to HiGHS
+        def passModel(self, *args):
+            self.args = args
+            return highspy.HighsStatus.kOk
+
+    h = Recorder()
+    pass_model(h, form)
+    assert h.args[3] == int(highspy.MatrixFormat.kRowwise)
+    for array in h.args[11:13]:  # the form's own int32 arrays, not converted copies
+        assert array.dtype == np.int32
+    assert h.args[11] is form.A.indptr and np.shares_memory(h.args[12], form.A.indices)
+    adapter = Highs("choose")
+    adapter.load(form, SolveOptions())
+    lp = adapter.h.getLp()
+    np.testing.assert_allclose(sp.csc_array((lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_),
+                                            shape=(2, 3)).toarray(), form.A.toarray())
+    rng = np.random.default_rng(3)
+    for sense in ("min", "max"):
+        m = om.Model()
+        x = m.var(8, lb=-1, ub=2)
+        m.add(rng.normal(size=(5, 8)) @ x <= 1)
+        m.add(x.sum() >= -3)
+        c = rng.normal(size=8)
+        (m.minimize if sense == "min" else m.maximize)(x @ c)
+        sol = m.solve("highs")
+        h = m._session.adapter.h
+        np.testing.assert_allclose(sol.reduced_costs, np.array(h.getSolution().col_dual), atol=1e-9)
+        form = m.canonical()
+        np.testing.assert_allclose(sol.reduced_costs, form.c - form.A.T @ sol.row_duals, atol=1e-12)
+        assert sol.certified
+
+
+def test_reduced_costs_with_rows_the_form_does_not_hold():
+    """Row generation adds rows to HiGHS only: HiGHS's own column duals are used then."""
+    from optmodel.backend import SolveOptions
+    from optmodel.backends.highs import Highs
+    from optmodel.lazy import Rows
+
+    m = om.Model()
+    x = m.var(3, lb=0)
+    m.add(x.sum() >= 1)
+    m.minimize(x @ [1.0, 2.0, 3.0])
+    form = m.canonical()
+    adapter = Highs("choose")
+    adapter.load(form, SolveOptions())
+    adapter.add_rows(Rows(sp.csr_array(np.array([[1.0, 0.0, 0.0]])), np.array([-np.inf]), np.array([0.5])))
+    raw = adapter.run(SolveOptions())
+    assert raw.row_duals.shape == (2,)
+    np.testing.assert_allclose(raw.reduced_costs, np.array(adapter.h.getSolution().col_dual))
+    assert raw.stats["solver_seconds"] >= 0
+
+
+def test_one_pass_violation_matches_the_entrywise_one():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        k = int(rng.integers(0, 12))
+        value = rng.normal(size=k) * 3
+        lower = np.where(rng.random(k) < 0.3, -np.inf, rng.normal(size=k))
+        upper = np.where(rng.random(k) < 0.3, np.inf, np.where(np.isfinite(lower), lower, 0.0) + rng.random(k) * 2)
+        upper = np.where(np.isneginf(lower) & (rng.random(k) < 0.2), -np.inf, upper)  # impossible bounds too
+        lower = np.where(rng.random(k) < 0.1, np.inf, lower)
+        expected = float(_violation(value, lower, upper).max(initial=0.0))
+        assert _max_violation(value, lower, upper) == pytest.approx(expected)
+
+
+def test_finite_bounds_beyond_1e20_become_infinite_next_to_infinite_ones():
+    m = om.Model()
+    x = m.var(3, lb=[-np.inf, -1e21, 0.0], ub=[np.inf, 5.0, 1e22])
+    m.add(x.sum() <= 1e25)
+    m.minimize(x.sum())
+    checked, _, _ = prepare(m.canonical())
+    np.testing.assert_array_equal(checked.col_lower, [-np.inf, -np.inf, 0.0])
+    np.testing.assert_array_equal(checked.col_upper, [np.inf, 5.0, np.inf])
+    np.testing.assert_array_equal(checked.row_upper, [np.inf])
+
+
+def test_build_seconds_count_the_lowering():
+    m = om.Model()
+    x = m.var(2, lb=0)
+    m.add(x.sum() >= 1)
+    m.minimize(x.sum())
+    lower = m._lower
+
+    def slow_lower():
+        time.sleep(0.3)
+        return lower()
+
+    m._lower = slow_lower
+    sol = m.solve("highs")
+    assert sol.build_seconds >= 0.3
+
+
+def test_values_of_a_block_are_a_copy():
+    m = om.Model()
+    x = m.var((2, 2), lb=1, ub=1)
+    m.minimize(x.sum())
+    sol = m.solve("highs")
+    v = sol[x]
+    v[:] = 7
+    np.testing.assert_allclose(sol[x], 1.0)
+
+
+def test_highs_version_after_a_solve_is_the_distributions():
+    from importlib.metadata import version
+
+    m = om.Model()
+    x = m.var(lb=0)
+    m.minimize(x)
+    assert m.solve("highs").backend_version == version("highspy")
+
+
+HELP = """import runpy, sys
+sys.argv = ['optmodel', '--help']
+try:
+    runpy.run_module('optmodel', run_name='__main__')
+except SystemExit:
+    pass"""
+HEAVY = "{'scipy', 'highspy', 'torch', 'cvxpy', 'pyomo', 'ortools', 'pyscipopt'}"
+
+
+@pytest.mark.parametrize("code", ["import optmodel", HELP])
+def test_import_and_help_load_no_scipy(code: str):
+    """scipy.sparse takes longer to import than numpy: optmodel loads it when a model first needs it."""
+    probe = code + f"\nimport sys\nprint(sorted({{m.split('.')[0] for m in sys.modules}} & {HEAVY}))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_peers_benchmark_tiny(tmp_path):
+    """benchmarks/peers.py on tiny sizes: every tool installed hands HiGHS the same model."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    tools = ["raw", "optmodel"] + [t for t, module in (("poi", "pyoptinterface"), ("linopy", "linopy"))
+                                   if importlib.util.find_spec(module) is not None]
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "peers.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--sizes", "facility:3,4", "grid:6", "--repeat", "1", "--tools",
+         ",".join(tools), "--check-sizes", "1", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((tmp_path / "results.json").read_text())
+    assert [c["same"] for c in result["check"]] == [True, True]
+    rows = {(r["model"], r["size"], r["tool"]): r for r in result["rows"]}
+    assert len(rows) == 3 * len(tools)
+    grid = [r for r in result["rows"] if r["model"] == "grid"]
+    assert all(r["same_objective"] for r in grid if r["tool"] != "raw")
+    assert all(r["build_s"] > 0 and r["rss_mb"] > 0 for r in result["rows"])
+    assert {(e["model"], e["tool"]) for e in result["exponents"]} == {("facility", t) for t in tools}
+    assert (tmp_path / "build.png").stat().st_size > 0 and "identical" in (tmp_path / "results.md").read_text()
+
+
+def test_rows_of_a_block_between_two_others_are_interleaved_in_order():
+    """``(s - d) + M * z`` with z's columns between s's and d's: each row [s, z, d], sorted."""
+    m = om.Model()
+    s = m.var(4)
+    z = m.var(4)
+    d = m.var()
+    e = (s - d) - 2.0 * (1 - z)
+    eye = np.eye(9)
+    _check(e, eye[0:4] - eye[8] + 2.0 * eye[4:8], -2.0)
+    assert e.coef.has_sorted_indices
+    np.testing.assert_array_equal(e.coef.indices.reshape(4, 3), np.c_[np.arange(4), 4 + np.arange(4), np.full(4, 8)])
+    m.add(e == 0)
+    np.testing.assert_allclose(m.canonical().A.toarray(), (eye[0:4] - eye[8] + 2.0 * eye[4:8]))
