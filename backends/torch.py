@@ -535,13 +535,13 @@ class _Trainer:
     def _check_compatible(self, state: dict[str, Any], path: str) -> None:
         """Refuse, with the reason, a checkpoint of another game, data, network or algorithm."""
         if state.get("game") != self.game.name:
-            raise InputError(f"cannot resume: the checkpoint is of the game {state.get('game')!r}, "
+            raise InputError(f"cannot resume: the checkpoint is of the game {_shown(repr(state.get('game')))}, "
                              f"this run is {self.game.name!r}", path)
         saved_fp = state.get("fingerprint") or {}
         if not isinstance(saved_fp, dict):
             raise InputError("cannot resume: the checkpoint's data fingerprint is malformed", path)
         fp = dict(self.game.fingerprint)
-        differ = [f"{k} {saved_fp.get(k)!r} there, {fp.get(k)!r} here"
+        differ = [f"{_shown(k)} {_shown(repr(saved_fp.get(k)))} there, {_shown(repr(fp.get(k)))} here"
                   for k in sorted(set(saved_fp) | set(fp)) if saved_fp.get(k) != fp.get(k)]
         if differ:
             raise InputError(f"cannot resume: the checkpoint was trained on other data ({'; '.join(differ)})", path)
@@ -549,15 +549,16 @@ class _Trainer:
         if not isinstance(saved_c, list) or not all(isinstance(c, str) for c in saved_c):
             raise InputError("cannot resume: the checkpoint's constraints are malformed", path)
         if saved_c != here_c:
-            raise InputError(f"cannot resume: the checkpoint's constraints are {'; '.join(saved_c) or 'none'}, "
+            raise InputError(f"cannot resume: the checkpoint's constraints are {_shown('; '.join(saved_c) or 'none')}, "
                              f"this run's are {'; '.join(here_c) or 'none'}", path)
         saved_sig, sig = state.get("signature"), self._signature()
         if saved_sig != sig:
             raise InputError(f"cannot resume: the checkpoint was written for other players or parameter shapes "
-                             f"({_first_difference(saved_sig, sig)})", path)
+                             f"({_shown(_first_difference(saved_sig, sig))})", path)
         if state.get("algorithm") != self.algorithm:
-            raise InputError(f"cannot resume: the checkpoint was written by torch:{state.get('algorithm')}, not "
-                             f"torch:{self.algorithm}", path)
+            written = _shown(state.get("algorithm"))
+            raise InputError(f"cannot resume: the checkpoint was written by torch:{written}, "
+                             f"not torch:{self.algorithm}", path)
         if (state.get("ema") is None) != (self.ema is None):
             had = "with" if state.get("ema") is not None else "without"
             raise InputError(f"cannot resume: the checkpoint was trained {had} iterate averaging (average); "
@@ -793,6 +794,13 @@ def read_checkpoint(path: str) -> dict[str, Any]:
     if not isinstance(state, dict) or "step" not in state:
         raise InputError("not a readable optmodel checkpoint (no training state inside)", path)
     return state
+
+
+def _shown(value: Any, width: int = 60) -> str:
+    """A value from a checkpoint as one short line of a message (a damaged one may hold a tensor)."""
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def check_checkpoint_path(path: str, resume: bool) -> None:

@@ -68,8 +68,9 @@ def optmodel_run(dataset: str, device: str, steps: int, seed: int = 0, **setting
 def plain_loop(dataset: str, device: str, steps: int, amp: bool = False, compiled: bool = False,
                seed: int = 0, warmup: int = 20) -> dict[str, Any]:
     """What one writes by hand: the same generator and discriminator, batch and Lagrangian
-    (−mean log d(x) + mean d(G(z)), d by the default parametrisation), one backward pass and a
-    simultaneous Adam step for both players per iteration. Returns steps per second and metrics."""
+    (−mean log d(x) + mean d(G(z)) with the default's d, packing and instance noise), one backward
+    pass and a simultaneous Adam step for both players per iteration. Returns the cost of a step
+    (after ``warmup`` steps) and the metrics."""
     import torch
     import torch.nn.functional as tnf
 
@@ -90,20 +91,23 @@ def plain_loop(dataset: str, device: str, steps: int, amp: bool = False, compile
     gen = torch.Generator(device=device).manual_seed(seed)
     batch, noise_dim = int(cfg["batch_size"]), int(cfg["noise_dim"])
     softplus = cfg["positive"] == "softplus"
-
-    def log_d(x: Any) -> Any:
-        t = t_net(x.reshape(x.shape[0] // pack, -1))
-        return torch.log(tnf.softplus(t)) if softplus else t
-
-    def d(x: Any) -> Any:
-        t = t_net(x.reshape(x.shape[0] // pack, -1))
-        return tnf.softplus(t) if softplus else torch.exp(t)
+    instance_noise = float(cfg["instance_noise"])
+    done = [0]
 
     def step() -> None:
         x = sample(batch, gen, device)
         z = torch.randn(batch, noise_dim, generator=gen, device=device)
         with torch.autocast("cuda" if cuda else "cpu", dtype=torch.bfloat16, enabled=amp):
-            loss = -log_d(x).mean() + d(g_net(z)).mean()
+            fake = g_net(z)
+            if instance_noise > 0:  # the default's annealed instance noise, as the backend draws it
+                s = instance_noise * max(0.0, 1.0 - done[0] / (steps + warmup) / gan.NOISE_UNTIL)
+                x = x + s * torch.randn(x.shape, generator=gen, device=device)
+                fake = fake + s * torch.randn(fake.shape, generator=gen, device=device)
+            t = t_net(torch.cat([x, fake]).reshape(2 * batch // pack, -1))  # one pass, as the backend
+            t_real, t_fake = t.chunk(2)
+            loss = -(torch.log(tnf.softplus(t_real)) if softplus else t_real).mean() \
+                + (tnf.softplus(t_fake) if softplus else torch.exp(t_fake)).mean()
+        done[0] += 1
         opt_g.zero_grad(set_to_none=True)
         opt_d.zero_grad(set_to_none=True)
         loss.float().backward()

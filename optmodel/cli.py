@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from optmodel.backend import Capability, SolveOptions
 from optmodel.errors import InputError, OptmodelError, UsageError
 from optmodel.numbers import strict_float, strict_int
-from optmodel.problem import Report
+from optmodel.problem import Report, check_output_path
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_SOLVED = 0, 2, 3
 
@@ -610,6 +610,8 @@ def _bench_sweep(args: argparse.Namespace, backends: list[str]) -> int:
     problems = _problems()
     if len(args.targets) != 1 or args.targets[0] not in problems:
         raise OptmodelError(f"--sizes sweeps one problem; problems: {', '.join(problems)}")
+    for path in (args.results, args.plot):
+        check_output_path(path)  # before the sweep, not after it
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
     except ValueError:

@@ -18,6 +18,22 @@ if TYPE_CHECKING:
     from optmodel.model import Model
 
 
+def check_output_path(path: str | None) -> None:
+    """Fail before the work, not after it: an output file (a plot, a written model) must name a file
+    in an existing folder."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    from optmodel.errors import InputError
+
+    target = Path(path)
+    if target.is_dir():
+        raise InputError("is a folder; give a file name inside it", path)
+    if not target.absolute().parent.is_dir():
+        raise InputError("its folder does not exist (create it first)", path)
+
+
 @dataclass
 class Report:
     """A solved problem: the solver's result plus the answer in the problem's own terms."""

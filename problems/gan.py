@@ -30,7 +30,7 @@ import numpy as np
 
 from optmodel.backend import Capability, SolveOptions
 from optmodel.errors import InputError
-from optmodel.problem import Problem, Report
+from optmodel.problem import Problem, Report, check_output_path
 
 if TYPE_CHECKING:
     from optmodel.model import Model
@@ -386,6 +386,7 @@ def run_gan(
     from optmodel.minimax import data_sampler, saddle, trained_parameters
     from optmodel.model import Model
 
+    check_output_path(samples_png)  # before training, not after it
     key = "images" if images is not None else dataset
     cfg = {**DEFAULTS, **DATASET_DEFAULTS.get(key, {}), **{k: v for k, v in settings.items() if v is not None}}
     if not cfg.get("average"):

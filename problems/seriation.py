@@ -16,7 +16,7 @@ import numpy as np
 
 from optmodel.backend import Capability, SolveOptions
 from optmodel.errors import InputError
-from optmodel.problem import Problem, Report
+from optmodel.problem import Problem, Report, check_output_path
 from optmodel.problems.tsp import ALIASES, backend_name
 from optmodel.solution import Solution
 
@@ -77,6 +77,8 @@ class Seriation(Problem):
 
     def run(self, args: argparse.Namespace, backend: str | None, options: SolveOptions) -> Report:
         fp = {"k": args.k, "w": args.window, "measure": args.measure, "max_share": args.max_share, "base": args.base}
+        for path in (args.write_matrix, args.plot):
+            check_output_path(path)  # before the work, not after it
         if args.code:
             from optmodel.similarity import code_similarity
 

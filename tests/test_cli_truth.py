@@ -287,3 +287,17 @@ def test_verbose_json_on_an_infeasible_model_keeps_the_iis_search_log_off_stdout
                            "--json"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("\n") == 1 and json.loads(proc.stdout)["status"] == "infeasible"
+
+
+@pytest.mark.parametrize("argv", [
+    ["solve", "gan", "--steps", "0", "--samples", "nodir/s.png"],
+    ["solve", "seriation", "--similarity", "s.csv", "--plot", "nodir/h.png"],
+    ["bench", "shortest-path", "--sizes", "5", "--backends", "highs", "--plot", "nodir/t.png"],
+])
+def test_an_output_in_a_missing_folder_is_refused_before_the_work(argv, tmp_path):
+    # the GAN trained first and then failed with "[Errno 2] No such file or directory" after a progress line
+    _tiny_args(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "optmodel", *argv], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [f"optmodel: {argv[-1]}: its folder does not exist (create it first)"]
