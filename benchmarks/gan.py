@@ -57,33 +57,36 @@ def table(rows: list[dict]) -> str:
 
 # name -> the arguments of `python -m optmodel solve gan` that make the variant (besides --dataset
 # and --seed). "default" is the command with no options at all.
-PREVIOUS = "--positive exp --steps 4000 --pack 1 --instance-noise 0"  # the lecture's d = exp(T), as before
-PREVIOUS_SETTINGS = {"positive": "exp", "steps": 4000, "pack": 1, "instance_noise": 0.0, "noise_dim": 2}
+# the lecture's d = exp(T), as before
+PREVIOUS = "--positive exp --steps 4000 --pack 1 --instance-noise 0 --lr-decay linear"
+PREVIOUS_SETTINGS = {"positive": "exp", "steps": 4000, "pack": 1, "instance_noise": 0.0, "noise_dim": 2,
+                     "lr_decay": "linear"}
 VARIANTS: dict[str, str] = {
     # One knob at a time on the previous default (d = exp(T), 4000 steps, no packing, no noise).
     "previous default: d = exp(T), 4000 steps": PREVIOUS,
-    "d = softplus(T)": "--steps 4000 --pack 1 --instance-noise 0",
-    "pack 2 (PacGAN2)": "--positive exp --steps 4000 --pack 2 --instance-noise 0",
-    "pack 4 (PacGAN4)": "--positive exp --steps 4000 --pack 4 --instance-noise 0",
+    "d = softplus(T)": "--steps 4000 --pack 1 --instance-noise 0 --lr-decay linear",
+    "pack 2 (PacGAN2)": "--positive exp --steps 4000 --pack 2 --instance-noise 0 --lr-decay linear",
+    "pack 4 (PacGAN4)": "--positive exp --steps 4000 --pack 4 --instance-noise 0 --lr-decay linear",
     "R1 penalty γ = 1": PREVIOUS + " --r1 1",
     "spectral norm, Lipschitz 10": PREVIOUS + " --lipschitz 10",
     "EMA of the iterates 0.99": PREVIOUS + " --average 0.99",
     "batch 1024": PREVIOUS + " --batch-size 1024",
-    "cosine learning-rate decay": PREVIOUS + " --lr-decay cosine",
-    "instance noise 0.3, annealed": "--positive exp --steps 4000 --pack 1 --instance-noise 0.3",
+    "cosine learning-rate decay": "--positive exp --steps 4000 --pack 1 --instance-noise 0 --lr-decay cosine",
+    "instance noise 0.3, annealed": "--positive exp --steps 4000 --pack 1 --instance-noise 0.3 --lr-decay linear",
     "extragradient, same gradients (2000 steps)": "--positive exp --steps 2000 --pack 1 --instance-noise 0 "
-                                                  "--algorithm extragradient",
-    "exp, 12000 steps": "--positive exp --steps 12000 --pack 1 --instance-noise 0",
+                                                  "--lr-decay linear --algorithm extragradient",
+    "exp, 12000 steps": "--positive exp --steps 12000 --pack 1 --instance-noise 0 --lr-decay linear",
     # softplus with the dataset's step count (ring8 12000, grid25 36000, digits 12000), then the knobs
     # that made the default.
-    "softplus, long run": "--pack 1 --instance-noise 0",
-    "softplus, long run + pack 2": "--instance-noise 0",
-    "softplus, long run + instance noise 0.3": "--pack 1",
-    "default: softplus, long run, pack 2, instance noise 0.3": "",
-    "default + EMA 0.999": "--average 0.999",
-    "default, lr constant then linear (late)": "--lr-decay late",
-    "default, extragradient, same gradients (6000 steps)": "--algorithm extragradient --steps 6000",
-    "default, alternating, same gradients (6000 steps)": "--algorithm alternating --steps 6000",
+    "softplus, long run": "--pack 1 --instance-noise 0 --lr-decay linear",
+    "softplus, long run + pack 2": "--instance-noise 0 --lr-decay linear",
+    "softplus, long run + instance noise 0.3": "--pack 1 --lr-decay linear",
+    "softplus, long run + pack 2 + instance noise 0.3 (linear decay)": "--lr-decay linear",
+    "  … + EMA 0.999": "--lr-decay linear --average 0.999",
+    "  … extragradient, same gradients (6000 steps)": "--lr-decay linear --algorithm extragradient --steps 6000",
+    "  … alternating, same gradients (6000 steps)": "--lr-decay linear --algorithm alternating --steps 6000",
+    "softplus, long run + pack 2 + instance noise 0.3 (late decay)": "--lr-decay late",
+    "default": "",
     "previous default with 2-D noise (digits)": PREVIOUS + " --noise-dim 2",
 }
 
