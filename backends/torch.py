@@ -534,6 +534,9 @@ class _Trainer:
 
     def _check_compatible(self, state: dict[str, Any], path: str) -> None:
         """Refuse, with the reason, a checkpoint of another game, data, network or algorithm."""
+        for key in ("game", "fingerprint", "constraints", "signature", "algorithm"):
+            if not _plain(state.get(key)):  # a damaged state may hold anything, a tensor included
+                raise InputError(f"cannot resume: the checkpoint's {key} is malformed", path)
         if state.get("game") != self.game.name:
             raise InputError(f"cannot resume: the checkpoint is of the game {_shown(repr(state.get('game')))}, "
                              f"this run is {self.game.name!r}", path)
@@ -794,6 +797,18 @@ def read_checkpoint(path: str) -> dict[str, Any]:
     if not isinstance(state, dict) or "step" not in state:
         raise InputError("not a readable optmodel checkpoint (no training state inside)", path)
     return state
+
+
+def _plain(value: Any) -> bool:
+    """Whether a value is made of plain Python data only (what checkpoint metadata holds), so that
+    comparing it is a plain comparison."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
 
 
 def _shown(value: Any, width: int = 60) -> str:

@@ -490,7 +490,11 @@ def test_the_multi_tensor_adam_step_is_adam(optimistic):
 
 @pytest.mark.parametrize("edit", [("step", "x"), ("step", -1), ("params", None), ("optimizers", []),
                                   ("generator", torch.zeros(3)), ("history", "x"), ("fingerprint", "x"),
-                                  ("constraints", 5), ("ema", [[torch.zeros(2)]]), ("buffers", None)])
+                                  ("constraints", 5), ("ema", [[torch.zeros(2)]]), ("buffers", None),
+                                  # tensors where plain data is due: comparing them raised "Boolean value of
+                                  # Tensor ... is ambiguous" (found by the fuzz suite)
+                                  ("constraints", torch.zeros(3, 5)), ("game", torch.zeros(2)),
+                                  ("signature", [["G", "max", [torch.zeros(2)]]])])
 def test_a_well_formed_file_with_a_malformed_state_is_refused(tmp_path, edit):
     from optmodel.backends.torch import write_checkpoint
 
