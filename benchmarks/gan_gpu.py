@@ -162,6 +162,16 @@ def part_throughput(args: argparse.Namespace, device: str, rows: list[dict]) -> 
                          {"autocast": "off", "compile": "reduce-overhead"}))
     timings: dict[str, list[float]] = {}
     for _ in range(args.repeats):
+        def failed(name: str, err: Exception) -> None:
+            log(f"{name}: failed ({type(err).__name__}: {str(err)[:200]})")
+            rows.append({"part": "throughput", "name": name, "error": str(err)[:500]})
+
+        def record(name: str, r: dict, note: str = "") -> None:
+            timings.setdefault(name, []).append(r["seconds_per_step"])
+            rows.append({"part": "throughput", "name": name, **r})
+            log(f"{name}: {1000 * r['seconds_per_step']:.3f} ms/step, {r['modes']}/{r['modes_total']} modes, "
+                f"{100 * r['high_quality']:.1f}%{note}")
+
         for name, backend_alg, solver_options in ours:
             try:
                 if "compile" in solver_options:  # fill the compiler's caches: later runs compile alike
@@ -172,24 +182,16 @@ def part_throughput(args: argparse.Namespace, device: str, rows: list[dict]) -> 
                                       solver_options=solver_options)
                     r["seconds_per_step"] = (2 * r2["seconds_per_step"] - r["seconds_per_step"])
             except Exception as err:  # torch.compile without a working compiler toolchain
-                log(f"{name}: failed ({type(err).__name__}: {str(err)[:200]})")
-                rows.append({"part": "throughput", "name": name, "error": str(err)[:500]})
+                failed(name, err)
                 continue
-            timings.setdefault(name, []).append(r["seconds_per_step"])
-            rows.append({"part": "throughput", "name": name, **r})
-            log(f"{name}: {1000 * r['seconds_per_step']:.3f} ms/step, {r['modes']}/{r['modes_total']} modes, "
-                f"{100 * r['high_quality']:.1f}% (after {r['steps']} steps)")
+            record(name, r, f" (after {r['steps']} steps)")
         for name, kw in variants:
             try:
                 r = plain_loop("ring8", device, args.steps, **kw)
             except Exception as err:  # torch.compile without a working compiler toolchain
-                log(f"{name}: failed ({type(err).__name__}: {str(err)[:200]})")
-                rows.append({"part": "throughput", "name": name, "error": str(err)[:500]})
+                failed(name, err)
                 continue
-            timings.setdefault(name, []).append(r["seconds_per_step"])
-            rows.append({"part": "throughput", "name": name, **r})
-            log(f"{name}: {1000 * r['seconds_per_step']:.3f} ms/step, {r['modes']}/{r['modes_total']} modes, "
-                f"{100 * r['high_quality']:.1f}%")
+            record(name, r)
     med = {k: statistics.median(v) for k, v in timings.items()}
     summary = {"part": "throughput-summary", "device": device, "torch": torch.__version__,
                "gpu": torch.cuda.get_device_name() if cuda else None,
