@@ -237,9 +237,9 @@ def _result(h: Any, form: CanonicalForm, status: Any) -> RawResult:
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
         return raw
     # highspy hands each solution vector over as a Python list: read the two that are needed once
-    # each; the reduced costs are c + Qx - Aᵀy from the row duals (HiGHS's own definition of them),
-    # one sparse product instead of a list of a float per column -- where HiGHS holds exactly the
-    # form's rows (row generation adds rows to HiGHS only).
+    # each. The core derives the reduced costs from the row duals (c + Qx - Aᵀy, HiGHS's own
+    # definition of them), one sparse product instead of a list of a float per column -- where
+    # HiGHS holds exactly the form's rows (row generation adds rows to HiGHS only).
     s = h.getSolution()
     raw.x = _array(s.col_value)
     raw.objective = float(info.objective_function_value)
@@ -248,9 +248,7 @@ def _result(h: Any, form: CanonicalForm, status: Any) -> RawResult:
         raw.stats["nodes"] = int(info.mip_node_count)
     elif s.dual_valid:
         raw.row_duals = _array(s.row_dual)
-        if raw.row_duals.shape == (form.num_rows,) and raw.x.shape == (form.num_cols,):
-            raw.reduced_costs = form.objective_gradient(raw.x) - form.A.T @ raw.row_duals
-        else:
+        if raw.row_duals.shape != (form.num_rows,) or raw.x.shape != (form.num_cols,):
             raw.reduced_costs = _array(s.col_dual)
         raw.stats["simplex_iterations"] = int(info.simplex_iteration_count)
     return raw

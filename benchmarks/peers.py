@@ -1,8 +1,9 @@
 """optmodel side by side with raw highspy, PyOptInterface and linopy: model build and hand-over to HiGHS.
 
     python benchmarks/peers.py [--models facility,grid] [--sizes facility:10,25,50,100 grid:36,112,354,1000]
-        [--tools raw,optmodel,poi,linopy] [--repeat 3] [--poi-max-nnz 1200000] [--check-sizes 2]
-        [--out benchmarks/results/peers] [--auto] [--auto-side 500] [--backends]
+        [--tools raw,raw_thread,optmodel,poi,linopy] [--repeat 3] [--poi-max-nnz 8000000]
+        [--check-sizes 2] [--out benchmarks/results/peers] [--auto] [--auto-side 500] [--backends]
+        [--startup]
 
 Two models, each at sizes from ~10k to ~8M nonzeros, stated in four tools that all hand the same
 model to HiGHS (same rows up to order, same columns in the same order, same bounds, costs and
@@ -23,16 +24,25 @@ load on the shared machine hits all of them alike; the tables show medians.
 
 ``raw`` is what a competent numpy user writes by hand: the CSR arrays computed with numpy (the
 grid's through scipy's COO->CSR) and one ``Highs.passModel`` call, row-wise, int32 indices.
+``raw_thread`` is the same solved by highspy's own Ctrl-C-safe ``solve()``, which runs HiGHS in a
+thread of its own, as optmodel and linopy do: its memory is the fair reference for theirs (glibc
+gives the solver thread its own heap, which cannot reuse what the main thread freed).
 
 ``--auto`` adds ``python -m optmodel solve shortest-path --backend auto`` on a DIMACS grid file
 against a hand-written scipy Dijkstra script that reads the file with ``np.loadtxt`` (whole
 processes). ``--backends`` times facility-50 through optmodel's OR-Tools, SCIP, CVXPY and Pyomo
-routes against each solver's own fastest bulk API.
+routes against each solver's own fastest bulk API. ``--startup`` times ``import optmodel`` (in the
+process) and ``python -m optmodel --help`` (the whole process) against a bare interpreter and
+``import numpy``.
+
+Children run with Python's bytecode cache (``PYTHONDONTWRITEBYTECODE`` removed), as an installed
+package runs: without it every start-up would compile optmodel's modules again.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -48,7 +58,7 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("raw", "optmodel", "poi", "linopy")
+TOOLS = ("raw", "raw_thread", "optmodel", "poi", "linopy")
 MODELS = ("facility", "grid")
 DEFAULT_SIZES = {"facility": [10, 25, 50, 100], "grid": [36, 112, 354, 1000]}
 BIG_M = 2 * 1.414  # the facility benchmark's big-M
@@ -153,7 +163,9 @@ def raw_grid(side: int, h: Any, data: tuple) -> None:
                 A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data, np.zeros(m, dtype=np.int32))
 
 
-def run_raw(model: str, size: int, check: str | None) -> dict:
+def run_raw(model: str, size: int, check: str | None, thread: bool = False) -> dict:
+    """Raw highspy; ``thread``: solved the way highspy makes Ctrl-C work (``solve()`` with
+    ``HandleKeyboardInterrupt``: HiGHS runs in a thread of its own, as it does in optmodel and linopy)."""
     import highspy
 
     data = grid_data(size) if model == "grid" else None  # the graph is given, not timed
@@ -168,7 +180,11 @@ def run_raw(model: str, size: int, check: str | None) -> dict:
     built = time.perf_counter()
     build_cpu = time.process_time() - cpu
     _dump(h, check)
-    h.run()
+    if thread:
+        h.HandleKeyboardInterrupt = True
+        h.solve()
+    else:
+        h.run()
     ran = time.perf_counter()
     info = h.getInfo()
     out: dict[str, Any] = {"status": h.modelStatusToString(h.getModelStatus())}
@@ -413,9 +429,11 @@ def run_linopy(model: str, size: int, check: str | None) -> dict:
     return _phases(out, start, marks["built"], marks["built"] + run_s, done, run_s, h)
 
 
-RUNNERS = {"raw": run_raw, "optmodel": run_optmodel, "poi": run_poi, "linopy": run_linopy}
+RUNNERS = {"raw": run_raw, "raw_thread": functools.partial(run_raw, thread=True), "optmodel": run_optmodel,
+           "poi": run_poi, "linopy": run_linopy}
 IMPORTS = {
     "raw": ("highspy", "scipy.sparse"),
+    "raw_thread": ("highspy", "scipy.sparse"),
     # optmodel imports scipy.sparse and its solve path when first used; a process pays that once
     "optmodel": ("optmodel", "highspy", "scipy.sparse", "optmodel.dispatch", "optmodel.backends.highs",
                  "optmodel.problems.shortest_path"),
@@ -626,6 +644,10 @@ def summarise(runs: list[dict]) -> list[dict]:
         for col in ("build_s", "build_cpu_s", "total_s", "after_s", "rss_mb", "process_s"):
             if row.get(col) and raw.get(col):
                 row[col.removesuffix("_s").removesuffix("_mb") + "_ratio"] = row[col] / raw[col]
+        threaded = next((r for r in rows if (r["model"], r["size"], r["tool"]) == (row["model"], row["size"],
+                                                                                   "raw_thread")), None)
+        if threaded is not None and row.get("rss_mb") and threaded.get("rss_mb"):
+            row["rss_thread_ratio"] = row["rss_mb"] / threaded["rss_mb"]
         if raw.get("objective") is not None and row.get("objective") is not None:
             row["same_objective"] = abs(row["objective"] - raw["objective"]) <= 1e-7 * (1 + abs(raw["objective"]))
         row["same_counts"] = all(row.get(k) == raw.get(k) for k in ("rows", "cols"))
@@ -656,7 +678,7 @@ def plot(rows: list[dict], path: Path) -> None:
     models = list(dict.fromkeys(r["model"] for r in rows))
     fig, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 4.5), squeeze=False)
     for ax, model in zip(axes[0], models):
-        for tool in TOOLS:
+        for tool in (t for t in TOOLS if t != "raw_thread"):  # its build is raw's
             pts = sorted((r["nominal_nnz"], r["build_s"]) for r in rows if (r["model"], r["tool"]) == (model, tool))
             if pts:
                 ax.loglog(*zip(*pts), marker="o", label=tool)
@@ -685,8 +707,8 @@ def markdown(result: dict) -> str:
         "after: extraction (+ optmodel's verification); ratios against raw highspy.",
         "",
         "| model | size | nnz | tool | build s | build cpu s | solve s | after s | total s | rss MB | build/raw "
-        "| build cpu/raw | total/raw | rss/raw | import s | process s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| build cpu/raw | total/raw | rss/raw | rss/raw_thread | import s | process s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def f(v: Any, digits: int = 3) -> str:
@@ -697,7 +719,8 @@ def markdown(result: dict) -> str:
             f"| {r['model']} | {r['size']} | {r['nominal_nnz']:,} | {r['tool']} | {f(r['build_s'])} | "
             f"{f(r['build_cpu_s'])} | {f(r['solve_s'])} | {f(r['after_s'])} | {f(r['total_s'])} | "
             f"{f(r['rss_mb'], 0)} | {f(r.get('build_ratio'), 2)} | {f(r.get('build_cpu_ratio'), 2)} | "
-            f"{f(r.get('total_ratio'), 2)} | {f(r.get('rss_ratio'), 2)} | {f(r['import_s'])} | {f(r['process_s'])} |"
+            f"{f(r.get('total_ratio'), 2)} | {f(r.get('rss_ratio'), 2)} | {f(r.get('rss_thread_ratio'), 2)} | "
+            f"{f(r['import_s'])} | {f(r['process_s'])} |"
         )
     if result["exponents"]:
         lines += ["", "Growth exponent of build time in nonzeros (log-log least squares):", "",
@@ -716,6 +739,11 @@ def markdown(result: dict) -> str:
                   f"processes, median of {a['repeat']}: optmodel {a['median_s']['optmodel auto']:.3f} s, "
                   f"script {a['median_s']['scipy script']:.3f} s, ratio **{a['ratio']:.2f}**, certified "
                   f"{a['certified']}."]
+    if result.get("startup"):
+        lines += ["", f"Start-up, medians of {result['startup']['repeat']} fresh processes (bytecode cached):", "",
+                  "| what | seconds |", "|---|---|"]
+        for what, seconds in result["startup"]["median_s"].items():
+            lines.append(f"| {what} | {seconds:.3f} |")
     if result.get("backends"):
         lines += ["", "Other backends, facility model: optmodel's route (stated, lowered, handed over) vs the same "
                   "solver's own fastest bulk API fed the arrays, until the model is inside the solver:", "",
@@ -778,6 +806,33 @@ def auto_vs_dijkstra(side: int, repeat: int) -> dict:
               "certified": auto["certified"]}
     print(f"# auto vs Dijkstra ({tail.size} arcs): {medians}, ratio {result['ratio']:.2f}", file=sys.stderr)
     return result
+
+
+# --- start-up --------------------------------------------------------------------------------------
+IMPORT_TIMER = "import time; t = time.perf_counter(); import {0}; print(time.perf_counter() - t)"
+
+
+def startup(repeat: int) -> dict:
+    """``import optmodel`` inside a fresh process and ``python -m optmodel --help`` as a whole process,
+    next to a bare interpreter and numpy (which ``import optmodel`` includes)."""
+    whole = {"python -c pass (whole process)": [sys.executable, "-c", "pass"],
+             "python -m optmodel --help (whole process)": [sys.executable, "-m", "optmodel", "--help"]}
+    inside = {"import numpy (in the process)": "numpy", "import optmodel (in the process)": "optmodel"}
+    for module in inside.values():  # the bytecode cache written once, as an installed package has it
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+    times: dict[str, list[float]] = {name: [] for name in [*whole, *inside]}
+    for _ in range(repeat):
+        for name, cmd in whole.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - start)
+        for name, module in inside.items():
+            done = subprocess.run([sys.executable, "-c", IMPORT_TIMER.format(module)], check=True,
+                                  capture_output=True, text=True)
+            times[name].append(float(done.stdout))
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    print(f"# start-up: {medians}", file=sys.stderr, flush=True)
+    return {"repeat": repeat, "median_s": medians, "all_s": times}
 
 
 # --- other backends on facility-50 ---------------------------------------------------------------------
@@ -986,10 +1041,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", nargs="?", const=",".join(BACKENDS), default=None,
                         help="also facility-N (--backends-size) into these backends' solvers: optmodel vs the "
                         "solver's own bulk API")
+    parser.add_argument("--startup", action="store_true", help="also time import optmodel and --help")
+    parser.add_argument("--startup-repeat", type=int, default=11)
     parser.add_argument("--backends-size", type=int, default=50)
     parser.add_argument("--backends-repeat", type=int, default=1)
     parser.add_argument("--out", default=str(HERE / "results" / "peers"))
     args = parser.parse_args(argv)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the children start as an installed package does
     models = [m for m in args.models.split(",") if m]
     tools = [t for t in args.tools.split(",") if t]
     sizes = parse_sizes(args.sizes, models)
@@ -1001,6 +1059,8 @@ def main(argv: list[str] | None = None) -> int:
     result.update(rows=rows, exponents=exponents(rows), runs=runs, load_after=load(),
                   load_min=min((r["load"] for r in runs), default=math.nan),
                   load_max=max((r["load"] for r in runs), default=math.nan))
+    if args.startup:
+        result["startup"] = startup(args.startup_repeat)
     if args.auto:
         result["auto"] = auto_vs_dijkstra(args.auto_side, args.auto_repeat)
     if args.backends:

@@ -212,6 +212,8 @@ class RawResult:
     ``x`` is the point the solver returned (None if none), ``objective`` its objective value as the
     solver reports it (offset included), ``bound`` the solver's proven bound on the optimum (MIP
     dual bound; None if unknown). Duals follow HiGHS's convention (see ``optmodel.verify``).
+    ``reduced_costs`` may be left None where ``row_duals`` cover the form's rows: the core derives
+    them once, as c + Qx − Aᵀy, which also makes their stationarity exact and its check needless.
     """
 
     termination: Termination

@@ -294,6 +294,12 @@ def read_dimacs(path: str | Path) -> Graph:
     last = text[text.rfind("\n") + 1 :].split()
     if last and last[0] == "a":
         check_last_newline(path, text, "arc line")
+    plain = _plain_arcs(body)
+    if plain is not None:
+        if len(plain) != m:
+            raise InputError(f"the problem line announces {m} arcs but the file has {len(plain)}", path, p_line)
+        tail_ids, head_ids, weight = plain.T
+        return _graph_from_arcs(path, n, tail_ids, head_ids, weight.astype(float), lambda arc: first_line + arc)
     tokens: list[bytes] | list[str] = body.split()
     k = len(tokens) // 4
     tail = body[-256:]  # blank lines at the end of the file are no arc lines
@@ -328,13 +334,60 @@ def read_dimacs(path: str | Path) -> Graph:
     if errors:
         arc, message = min(errors)
         raise InputError(message, path, line_of(arc))
-    tail_ids, head_ids, weight = columns
+    return _graph_from_arcs(path, n, *columns, line_of)
+
+
+def _graph_from_arcs(
+    path: Path, n: int, tail_ids: np.ndarray, head_ids: np.ndarray, weight: np.ndarray, line_of: Callable[[int], int]
+) -> Graph:
     outside = (tail_ids < 1) | (tail_ids > n) | (head_ids < 1) | (head_ids > n)
     if outside.any():
         arc = int(np.argmax(outside))
         raise InputError(f"arc {tail_ids[arc]} -> {head_ids[arc]} names a vertex outside 1..{n}", path, line_of(arc))
     _check_weights(path, weight, line_of)
     return Graph(tail_ids - 1, head_ids - 1, weight, np.arange(1, n + 1), source=str(path))
+
+
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[list(b"0123456789")] = True
+_PLAIN_CHARS = b"0123456789-a \t\r\n"  # of these, exactly the whitespace sorts below b"!"
+_INT64_ENDS = (np.iinfo(np.int64).min, np.iinfo(np.int64).max)
+
+
+def _plain_arcs(body: bytes) -> np.ndarray | None:
+    """The arcs as a (k, 3) int64 array of tail, head and weight when every line of ``body`` is
+    ``a TAIL HEAD WEIGHT`` in plain integers (the usual file), checked with whole-array operations;
+    None for anything else (comments or blank lines among the arcs, decimals, signs out of place,
+    values that may overflow), which goes token by token and gets its errors there."""
+    if not body or body.translate(None, _PLAIN_CHARS):
+        return None
+    b = np.frombuffer(body, dtype=np.uint8)
+    ink = b > ord(" ")
+    starts = np.flatnonzero(ink[1:] > ink[:-1]) + 1  # where a token begins
+    if ink[0]:
+        starts = np.r_[0, starts]
+    newlines = np.flatnonzero(b == ord("\n"))
+    k = starts.size // 4
+    if k == 0 or starts.size != 4 * k or newlines.size < k:
+        return None
+    # Line i holds tokens 4i..4i+3: its newline falls after token 4i+3 and before token 4i+4
+    # (lines after the last arc hold no tokens then).
+    if not (np.all(newlines[:k] > starts[3::4]) and np.all(newlines[: k - 1] < starts[4::4])):
+        return None
+    first = starts[::4]
+    if body.count(b"a") != k or not (np.all(b[first] == ord("a")) and not np.any(ink[first + 1])):
+        return None  # 'a', alone, begins each line and appears nowhere else
+    if b"-" in body:
+        minus = np.flatnonzero(b == ord("-"))
+        if minus[-1] == b.size - 1 or np.any(ink[minus - 1]) or not np.all(_DIGIT[b[minus + 1]]):
+            return None  # a sign that does not begin a number ('a' begins every line: minus > 0)
+    try:
+        values = np.fromstring(body.translate(None, b"a"), dtype=np.int64, sep=" ")
+    except ValueError:
+        return None
+    if values.size != 3 * k or values.min() == _INT64_ENDS[0] or values.max() == _INT64_ENDS[1]:
+        return None  # numpy saturates a value that overflows: such files go token by token
+    return values.reshape(k, 3)
 
 
 def _check_weights(path: Path, weight: np.ndarray, line_of: Callable[[int], int]) -> None:

@@ -282,7 +282,16 @@ def finish(form: CanonicalForm, raw: RawResult) -> Solution:
         sol.bound = _finite(raw.bound)
     if not form.is_mip and term is not Termination.OPTIMAL:
         sol.row_duals = sol.reduced_costs = None  # duals of an unfinished LP certify nothing
-    sol.verification = verify(form, sol)
+    derived = (
+        sol.reduced_costs is None
+        and sol.row_duals is not None
+        and sol.x is not None
+        and sol.row_duals.shape == (form.num_rows,)
+        and sol.x.shape == (form.num_cols,)
+    )
+    if derived:
+        sol.reduced_costs = form.objective_gradient(sol.x) - form.A.T @ sol.row_duals
+    sol.verification = verify(form, sol, derived_reduced_costs=derived)
     return sol
 
 

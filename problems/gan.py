@@ -299,9 +299,17 @@ def plot_mixture(path: str, fake: np.ndarray, mix: Mixture, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # Each mode's high-quality disc (3σ) as a ring with the number of samples in it beside it: at
+    # the modes the points pile up into dots, so the counts say what the eye cannot.
+    metrics = mixture_metrics(fake, mix)
     fig, ax = plt.subplots(figsize=(5, 5))
-    ax.scatter(fake[:, 0], fake[:, 1], s=2, alpha=0.4, label="generated")
-    ax.scatter(mix.modes[:, 0], mix.modes[:, 1], s=30, c="red", marker="x", label="modes")
+    ax.scatter(fake[:, 0], fake[:, 1], s=2, alpha=0.4, label="generated", zorder=2)
+    for (x, y), count in zip(mix.modes, metrics["high_quality_per_mode"]):
+        ax.add_patch(plt.Circle((x, y), 3 * mix.sigma, fill=False, color="red", lw=0.8, zorder=3))
+        ax.annotate(str(count), (x, y), xytext=(5, 5), textcoords="offset points",
+                    fontsize=6, color="darkred")
+    ax.plot([], [], "o", mfc="none", color="red", label=f"modes: {100 * metrics['high_quality_fraction']:.1f}% "
+            f"within 3σ, {metrics['modes_captured']}/{metrics['modes_total']} captured")
     lim = np.abs(mix.modes).max() * 1.5
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
@@ -367,7 +375,11 @@ def default_note(name: str) -> str:
     """``--help``'s default of setting ``name``, with the datasets that change it."""
     base = DEFAULTS[name]
     text = f"{base:g}" if isinstance(base, float) else f"{base}"
-    changes = [f"{d[name]} for {k}" for k, d in DATASET_DEFAULTS.items() if d.get(name, base) != base]
+    changed: dict[object, list[str]] = {}
+    for dataset, values in DATASET_DEFAULTS.items():
+        if values.get(name, base) != base:
+            changed.setdefault(values[name], []).append(dataset)
+    changes = [f"{value} for {' and '.join(datasets)}" for value, datasets in changed.items()]
     return f"default {text}" + (f"; {', '.join(changes)}" if changes else "")
 
 

@@ -267,12 +267,12 @@ def test_peers_benchmark_tiny(tmp_path):
     import json
     from pathlib import Path
 
-    tools = ["raw", "optmodel"] + [t for t, module in (("poi", "pyoptinterface"), ("linopy", "linopy"))
+    tools = ["raw", "raw_thread", "optmodel"] + [t for t, module in (("poi", "pyoptinterface"), ("linopy", "linopy"))
                                    if importlib.util.find_spec(module) is not None]
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "peers.py"
     done = subprocess.run(
         [sys.executable, str(script), "--sizes", "facility:3,4", "grid:6", "--repeat", "1", "--tools",
-         ",".join(tools), "--check-sizes", "1", "--out", str(tmp_path)],
+         ",".join(tools), "--check-sizes", "1", "--startup", "--startup-repeat", "1", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600, check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -285,6 +285,9 @@ def test_peers_benchmark_tiny(tmp_path):
     assert all(r["build_s"] > 0 and r["rss_mb"] > 0 for r in result["rows"])
     assert {(e["model"], e["tool"]) for e in result["exponents"]} == {("facility", t) for t in tools}
     assert (tmp_path / "build.png").stat().st_size > 0 and "identical" in (tmp_path / "results.md").read_text()
+    assert all(r["rss_thread_ratio"] > 0 for r in result["rows"])
+    startup = result["startup"]["median_s"]
+    assert len(startup) == 4 and all(0 < s < 30 for s in startup.values())
 
 
 def test_rows_of_a_block_between_two_others_are_interleaved_in_order():

@@ -185,6 +185,76 @@ def test_rome99_reads_as_a_plain_parse_does():
     assert g.weight.tolist() == [float(a[2]) for a in arcs]
 
 
+def _outcome(path, monkeypatch=None):
+    """What ``read_dimacs`` makes of ``path``: the arrays, or the error message."""
+    try:
+        g = read_dimacs(path)
+    except InputError as err:
+        return str(err)
+    return g.num_vertices, g.tail.tolist(), g.head.tolist(), g.weight.tolist(), g.weight.dtype.kind
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "a 1 2 9223372036854775807\n",  # int64's end: numpy saturates overflow there, so token by token
+        "a 1 2 99999999999999999999\n",
+        "a 1 2 -9223372036854775809\n",
+        "a 1 2 - 5\n",  # a sign alone
+        "a 1 2 5-\n",
+        "a 1 2 -\n",
+        "a 1 2 --5\n",
+        "a1 2 3\n",  # 'a' not alone
+        "a 1 2 3a\n",
+        "a 1 2\na 1 2 3 4\n",  # 3 + 5 fields: 8 tokens, 2 'a'
+        "a 1 2 3\n\na 2 1 4\n",  # a blank line among the arcs
+        "a 1 2 3\na 2 1 4\n\n\n",  # blank lines after them
+        " a 1 2 3\n",
+        "a 1 2 3\r\na 2 1 -4\r\n",
+        "a\t1\t2\t3\t\n",
+        "a 1 2 +3\n",
+        "a 1 2 3.5\n",
+        "a 1 2 007\n",
+    ],
+)
+def test_dimacs_whole_array_path_agrees_with_token_by_token(tmp_path, monkeypatch, body):
+    f = tmp_path / "g.gr"
+    f.write_text(f"p sp 2 {body.count('a')}\n" + body)
+    fast = _outcome(f)
+    monkeypatch.setattr("optmodel.graphs._plain_arcs", lambda body: None)
+    assert fast == _outcome(f)
+
+
+def test_dimacs_whole_array_path_agrees_on_random_damage(tmp_path, monkeypatch):
+    """Thousands of small files, each a valid one with a few bytes inserted, deleted or replaced:
+    the whole-array reading of plain integer arcs must give exactly what the line-by-line reading
+    gives (the same arrays, or the same error)."""
+    import optmodel.graphs as graphs
+
+    rng = np.random.default_rng(0)
+    alphabet = list(b"0123456789-+a \t\r\nxe.")
+    original = b"p sp 5 6\na 1 2 3\na 2 3 -4\na 3 4 50\na 4 5 6\na 5 1 0\na 1 3 12\n"
+    plain = graphs._plain_arcs
+    f = tmp_path / "g.gr"
+    taken = 0
+    for _ in range(3000):
+        data = bytearray(original)
+        for _ in range(rng.integers(1, 4)):
+            at = int(rng.integers(len("p sp 5 6\n"), len(data) + 1))
+            kind = rng.integers(3)
+            if kind == 0:
+                data[at:at] = bytes([alphabet[rng.integers(len(alphabet))]])
+            elif at < len(data):
+                data[at : at + 1] = b"" if kind == 1 else bytes([alphabet[rng.integers(len(alphabet))]])
+        f.write_bytes(bytes(data))
+        monkeypatch.setattr(graphs, "_plain_arcs", plain)
+        fast = _outcome(f)
+        monkeypatch.setattr(graphs, "_plain_arcs", lambda body: None)
+        taken += plain(bytes(data[len("p sp 5 6\n") :])) is not None
+        assert fast == _outcome(f), bytes(data)
+    assert taken > 300  # the whole-array path was really exercised
+
+
 # --- CSV edge lists --------------------------------------------------------------------------------
 
 
