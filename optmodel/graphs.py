@@ -52,17 +52,32 @@ class Graph:
         """Vertex ids as in the input, for internal indices."""
         return self.ids[np.asarray(vertices, dtype=np.int64)].tolist()
 
-    def incidence(self) -> sp.csr_array:
-        """Vertex-arc incidence matrix: +1 where an arc leaves a vertex, -1 where it enters."""
-        m = self.num_arcs
-        # Column e holds +1 at its tail and -1 at its head: build it column-wise directly.
-        rows = np.empty(2 * m, dtype=np.int64)
-        rows[0::2], rows[1::2] = self.tail, self.head
+    def incidence(self, without: int | None = None) -> sp.csr_array:
+        """Vertex-arc incidence matrix: +1 where an arc leaves a vertex, -1 where it enters;
+        ``without``: that vertex's row left out (a flow's implied conservation row)."""
+        m, n = self.num_arcs, self.num_vertices
+        index = np.int32 if max(n, 2 * m) < np.iinfo(np.int32).max else np.int64
+        tail, head = self.tail, self.head
+        if without is not None:  # renumbered so that its row is the last one, then cut off (a view)
+            tail, head = (np.where(v == without, n - 1, v - (v > without)) for v in (tail, head))
+        # Entries in arc order, (tail, +1) then (head, -1): scipy's COO->CSR keeps that order
+        # within each row, so the columns come out sorted with no sort and no transposition.
+        rows = np.empty(2 * m, dtype=index)
+        rows[0::2], rows[1::2] = tail, head
+        cols = np.repeat(np.arange(m, dtype=index), 2)
         values = np.empty(2 * m)
         values[0::2], values[1::2] = 1.0, -1.0
-        csc = sp.csc_array((values, rows, np.arange(0, 2 * m + 1, 2)), shape=(self.num_vertices, m))
-        csc.sum_duplicates()  # a self-loop's +1 and -1 cancel
-        return csc.tocsr()
+        A = sp.csr_array((values, (rows, cols)), shape=(n, m))
+        if np.any(self.tail == self.head):
+            A.sum_duplicates()  # a self-loop's +1 and -1 (adjacent, so one pass finds them) cancel
+            A.eliminate_zeros()
+        else:
+            A.has_canonical_format = True  # no two entries of an arc share a row; columns ascend
+        if without is not None:
+            k = int(A.indptr[n - 1])
+            A = sp.csr_array((A.data[:k], A.indices[:k], A.indptr[:n]), shape=(n - 1, m))
+            A.has_canonical_format = True
+        return A
 
     def adjacency(self) -> sp.csr_array:
         """Weighted adjacency matrix keeping the cheapest of parallel arcs."""

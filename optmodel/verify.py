@@ -176,6 +176,9 @@ def _priced(dual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[tup
     """For duals of rows or columns with bounds ``lower``/``upper``: ((Σ dual·bound it prices,
     largest |dual·bound|), largest |dual| on an infinite bound it prices: dual infeasibility).
     A positive dual prices the lower bound, a negative one the upper bound, zero prices nothing."""
+    uniform = _priced_uniform(dual, lower, upper)
+    if uniform is not None:
+        return uniform
     with np.errstate(invalid="ignore"):  # 0 * inf: a zero dual on an infinite bound prices nothing
         terms = np.where(dual > 0, dual * lower, dual * upper)
     bad = ~np.isfinite(terms)
@@ -184,3 +187,22 @@ def _priced(dual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[tup
     wrong = float(np.abs(dual[bad]).max())  # zero duals on infinite bounds give NaN: |0| counts 0
     terms[bad] = 0.0
     return (float(terms.sum()), float(np.abs(terms).max(initial=0.0))), wrong
+
+
+def _priced_uniform(
+    dual: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> tuple[tuple[float, float], float] | None:
+    """``_priced`` where each bound array is all zeros or all infinite (x >= 0, x <= 0, free: the
+    usual columns), in six passes and no temporaries; None for any other bounds."""
+    if dual.size == 0:
+        return None
+    top, bottom = float(dual.max()), float(dual.min())
+    wrong = 0.0
+    for bounds, infinite, priced in ((lower, -np.inf, top), (upper, np.inf, -bottom)):
+        least, most = bounds.min(), bounds.max()
+        if least == most == infinite:  # the duals that price this side price an infinite bound
+            wrong = max(wrong, priced)
+        elif not least == most == 0:
+            return None
+    return (0.0, 0.0), wrong
+

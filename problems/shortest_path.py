@@ -33,7 +33,7 @@ def build(graph: Graph, source: int, target: int, integer: bool = False) -> tupl
     keep[target] = False  # t's conservation row is implied by the others
     supply = np.zeros(graph.num_vertices)
     supply[source] = 1.0
-    balance = m.add(graph.incidence()[keep] @ x == supply[keep], name="balance")
+    balance = m.add(graph.incidence(without=target) @ x == supply[keep], name="balance")
     m.minimize(graph.weight @ x)
     return m, x, balance
 

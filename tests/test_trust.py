@@ -373,3 +373,30 @@ def test_an_objective_coefficient_at_a_solvers_infinity_is_refused_alike(backend
     m.minimize(x @ [1.0, 1e308])
     with pytest.raises(ModelError, match=r"objective coefficient 1e\+308 of x\[1\] is too large"):
         m.solve(backend)
+
+
+def test_dual_pricing_shortcut_for_uniform_bounds_agrees_with_the_general_rule():
+    """Columns with bounds all 0 or all infinite take a pass-only shortcut in the dual check: it
+    must price exactly as the general rule does (terms, and the dual infeasibility it finds)."""
+    from optmodel import verify
+
+    def general(dual, lower, upper):
+        with np.errstate(invalid="ignore"):
+            terms = np.where(dual > 0, dual * lower, dual * upper)
+        bad = ~np.isfinite(terms)
+        wrong = float(np.abs(dual[bad]).max()) if bad.any() else 0.0
+        terms[bad] = 0.0
+        return (float(terms.sum()), float(np.abs(terms).max(initial=0.0))), wrong
+
+    rng = np.random.default_rng(1)
+    shortcut = 0
+    for _ in range(2000):
+        k = int(rng.integers(1, 20))
+        dual = rng.choice([-2.0, -0.5, 0.0, 0.0, 1.5, 3.0], k)
+        lower = np.full(k, rng.choice([0.0, -np.inf, np.inf, 1.0]))
+        upper = np.full(k, rng.choice([0.0, np.inf, -np.inf, 2.0]))
+        if rng.random() < 0.2:
+            lower[0] = rng.choice([0.0, -np.inf, 5.0])
+        assert verify._priced(dual, lower, upper) == general(dual, lower, upper), (dual, lower, upper)
+        shortcut += verify._priced_uniform(dual, lower, upper) is not None
+    assert shortcut > 300
