@@ -77,19 +77,14 @@ def facility_nnz(n: int) -> int:
 
 
 def grid_data(side: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """Arcs both ways between grid neighbours with integer weights 1..100 (as optmodel.graphs.grid_graph);
-    the source is the centre vertex and the target ``offset`` rows and columns away."""
-    rng = np.random.default_rng(seed)
-    idx = np.arange(side * side).reshape(side, side)
-    right = np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()]
-    down = np.c_[idx[:-1, :].ravel(), idx[1:, :].ravel()]
-    pairs = np.r_[right, down]
-    tail = np.r_[pairs[:, 0], pairs[:, 1]]
-    head = np.r_[pairs[:, 1], pairs[:, 0]]
-    weight = rng.integers(1, 101, size=tail.size).astype(float)
+    """optmodel's ``grid_graph`` (arcs both ways between neighbours, integer weights 1..100) as
+    arrays; the source is the centre vertex and the target ``offset`` rows and columns away."""
+    from optmodel.graphs import grid_graph
+
+    graph = grid_graph(side, seed)
     centre = side // 2
     d = max(1, min(GRID_OFFSET, side - 1 - centre))
-    return tail, head, weight, centre * side + centre, (centre + d) * side + centre + d
+    return graph.tail, graph.head, graph.weight, centre * side + centre, (centre + d) * side + centre + d
 
 
 def grid_nnz(side: int) -> int:
