@@ -632,17 +632,17 @@ def summarise(runs: list[dict]) -> list[dict]:
             vals = [r[col] for r in mine if r.get(col) is not None]
             row[col] = statistics.median(vals) if vals else None
         rows.append(row)
+    by_key = {(r["model"], r["size"], r["tool"]): r for r in rows}
     for row in rows:
-        raw = next((r for r in rows if (r["model"], r["size"], r["tool"]) == (row["model"], row["size"], "raw")), None)
+        threaded = by_key.get((row["model"], row["size"], "raw_thread"))
+        if threaded is not None and row.get("rss_mb") and threaded.get("rss_mb"):
+            row["rss_thread_ratio"] = row["rss_mb"] / threaded["rss_mb"]
+        raw = by_key.get((row["model"], row["size"], "raw"))
         if raw is None:
             continue
         for col in ("build_s", "build_cpu_s", "total_s", "after_s", "rss_mb", "process_s"):
             if row.get(col) and raw.get(col):
                 row[col.removesuffix("_s").removesuffix("_mb") + "_ratio"] = row[col] / raw[col]
-        threaded = next((r for r in rows if (r["model"], r["size"], r["tool"]) == (row["model"], row["size"],
-                                                                                   "raw_thread")), None)
-        if threaded is not None and row.get("rss_mb") and threaded.get("rss_mb"):
-            row["rss_thread_ratio"] = row["rss_mb"] / threaded["rss_mb"]
         if raw.get("objective") is not None and row.get("objective") is not None:
             row["same_objective"] = abs(row["objective"] - raw["objective"]) <= 1e-7 * (1 + abs(raw["objective"]))
         row["same_counts"] = all(row.get(k) == raw.get(k) for k in ("rows", "cols"))

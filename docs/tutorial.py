@@ -249,6 +249,10 @@ def main() -> None:
     sections = steps(args.quick, out)
     if args.section is not None and not 1 <= args.section <= len(sections):
         parser.error(f"--section: there are sections 1 to {len(sections)}")
+    if args.section is not None and args.markdown:  # checked before the section's commands run
+        markdown = Path(args.markdown)
+        if not markdown.is_file() or not re.search(rf"^## {args.section}\. ", markdown.read_text(), re.MULTILINE):
+            parser.error(f"--section {args.section}: {markdown} has no section '## {args.section}.' to replace")
     doc = [Path(__file__).with_name("tutorial-intro.md").read_text().strip()]
     for number, (text, commands) in enumerate(sections, start=1):
         if args.section not in (None, number):
@@ -273,8 +277,7 @@ def _replace_section(markdown: Path, number: int, text: str) -> None:
     """Put ``text`` where section ``number`` was, from its heading to the next section's."""
     old = markdown.read_text()
     start = re.search(rf"^## {number}\. ", old, re.MULTILINE)
-    if start is None:
-        sys.exit(f"{markdown}: no section '## {number}.' to replace")
+    assert start is not None  # main() checked it before running the section
     following = re.search(r"^## \d+\. ", old[start.end():], re.MULTILINE)
     end = start.end() + following.start() if following else len(old)
     markdown.write_text(old[: start.start()] + text + ("\n\n" if following else "\n") + old[end:])

@@ -56,6 +56,8 @@ class Graph:
         """Vertex-arc incidence matrix: +1 where an arc leaves a vertex, -1 where it enters;
         ``without``: that vertex's row left out (a flow's implied conservation row)."""
         m, n = self.num_arcs, self.num_vertices
+        if without is not None and not 0 <= without < n:
+            raise ValueError(f"incidence: vertex index {without} is not in 0..{n - 1}")
         index = np.int32 if max(n, 2 * m) < np.iinfo(np.int32).max else np.int64
         tail, head = self.tail, self.head
         if without is not None:  # renumbered so that its row is the last one, then cut off (a view)
@@ -402,6 +404,8 @@ def _plain_arcs(body: bytes) -> np.ndarray | None:
         return None
     if values.size != 3 * k or values.min() == _INT64_ENDS[0] or values.max() == _INT64_ENDS[1]:
         return None  # numpy saturates a value that overflows: such files go token by token
+    if b"-0" in body and not values[2::3].all():
+        return None  # a weight '-0' is the float -0.0 that the token-by-token reading keeps
     return values.reshape(k, 3)
 
 

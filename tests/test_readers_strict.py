@@ -191,7 +191,8 @@ def _outcome(path, monkeypatch=None):
         g = read_dimacs(path)
     except InputError as err:
         return str(err)
-    return g.num_vertices, g.tail.tolist(), g.head.tolist(), g.weight.tolist(), g.weight.dtype.kind
+    return (g.num_vertices, g.tail.tolist(), g.head.tolist(), g.weight.tolist(), np.signbit(g.weight).tolist(),
+            g.weight.dtype.kind)
 
 
 @pytest.mark.parametrize(
@@ -215,6 +216,7 @@ def _outcome(path, monkeypatch=None):
         "a 1 2 +3\n",
         "a 1 2 3.5\n",
         "a 1 2 007\n",
+        "a 1 2 -0\na 2 1 -00\n",  # -0.0, as the token-by-token reading keeps it
     ],
 )
 def test_dimacs_whole_array_path_agrees_with_token_by_token(tmp_path, monkeypatch, body):

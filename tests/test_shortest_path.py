@@ -120,3 +120,13 @@ def test_grid_graph_integral_optimum():
     x = rep.solution.x
     assert np.allclose(x, np.round(x))  # a vertex of the network LP is integral
     assert rep.solution.objective == pytest.approx(dijkstra(graph.adjacency(), indices=0)[899])
+
+
+def test_incidence_without_a_vertex_outside_the_graph_is_refused():
+    from optmodel.graphs import Graph
+
+    g = Graph(np.array([0, 1]), np.array([1, 2]), np.ones(2), np.arange(1, 4))
+    assert g.incidence(without=2).toarray().tolist() == [[1, 0], [-1, 1]]
+    for bad in (3, 5, -1):
+        with pytest.raises(ValueError, match=r"not in 0\.\.2"):
+            g.incidence(without=bad)
