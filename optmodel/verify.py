@@ -35,18 +35,20 @@ def _violation(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.nd
 def _max_violation(value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                    exempt: Callable[[np.ndarray], np.ndarray] | None = None) -> float:
     """``_violation(value, lower, upper).max()`` in four passes where nothing is violated (the
-    usual case): the exact relative measure is computed only on the entries beyond a bound.
-    ``exempt(positions)`` says which of those do not count (a semicontinuous column at 0)."""
+    usual case), comparisons only: the exact relative measure is computed only on the entries
+    beyond a bound. ``exempt(positions)`` says which of those do not count (a semicontinuous
+    column at 0)."""
     if value.size == 0:
         return 0.0
-    with np.errstate(invalid="ignore"):  # inf - inf where a bound and the value are both infinite
-        below, above = lower - value, value - upper
     worst = 0.0
-    for diff in (below, above):
-        top = diff.max()
-        if not top > 0 and not np.isnan(top):
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = np.isfinite(value.sum())  # else +inf would meet a lower bound of +inf: compare differences
+    with np.errstate(invalid="ignore"):  # inf - inf where a bound and the value are both infinite
+        sides = (value >= lower, value <= upper) if finite else (lower - value <= 0, value - upper <= 0)
+    for within in sides:  # False where NaN: NaN counts as violated
+        if within.all():
             continue
-        hit = np.flatnonzero(~(diff <= 0))  # NaN counts as violated
+        hit = np.flatnonzero(~within)
         if exempt is not None:
             hit = hit[~exempt(hit)]
         if hit.size:

@@ -400,3 +400,26 @@ def test_dual_pricing_shortcut_for_uniform_bounds_agrees_with_the_general_rule()
         assert verify._priced(dual, lower, upper) == general(dual, lower, upper), (dual, lower, upper)
         shortcut += verify._priced_uniform(dual, lower, upper) is not None
     assert shortcut > 300
+
+
+def test_bound_violation_by_comparisons_measures_as_the_differences_do():
+    """The violation check compares before it subtracts: on values, bounds, infinities and NaN
+    alike it must report what looking at the differences reports (its previous form)."""
+    from optmodel import verify
+
+    def by_differences(value, lower, upper):
+        worst = 0.0
+        for diff in (lower - value, value - upper):
+            hit = np.flatnonzero(~(diff <= 0))  # NaN counts as violated
+            if hit.size:
+                worst = max(worst, float(verify._violation(value[hit], lower[hit], upper[hit]).max()))
+        return worst
+
+    rng = np.random.default_rng(0)
+    choices = [0.0, 1.0, -1.0, 2.0, 1e-7, -1e-7, np.inf, -np.inf, np.nan, 1e300, 1.7e308]
+    for _ in range(5000):
+        k = int(rng.integers(1, 8))
+        value, lower, upper = (rng.choice(choices, k) for _ in range(3))
+        with np.errstate(all="ignore"):
+            expected, got = by_differences(value, lower, upper), verify._max_violation(value, lower, upper)
+        assert got == expected or (np.isnan(got) and np.isnan(expected)), (value, lower, upper, got, expected)
