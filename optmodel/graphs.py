@@ -313,8 +313,7 @@ def read_dimacs(path: str | Path) -> Graph:
         check_last_newline(path, text, "arc line")
     plain = _plain_arcs(body)
     if plain is not None:
-        if len(plain) != m:
-            raise InputError(f"the problem line announces {m} arcs but the file has {len(plain)}", path, p_line)
+        _check_arc_count(path, m, len(plain), p_line)
         tail_ids, head_ids, weight = plain.T
         return _graph_from_arcs(path, n, tail_ids, head_ids, weight.astype(float), lambda arc: first_line + arc)
     tokens: list[bytes] | list[str] = body.split()
@@ -335,8 +334,7 @@ def read_dimacs(path: str | Path) -> Graph:
     if not fast:
         tokens, arc_lines = _arc_tokens(path, text[start:], first_line)
         k = len(tokens) // 4
-    if k != m:
-        raise InputError(f"the problem line announces {m} arcs but the file has {k}", path, p_line)
+    _check_arc_count(path, m, k, p_line)
 
     def line_of(arc: int) -> int:
         return first_line + arc if arc_lines is None else arc_lines[arc]
@@ -352,6 +350,11 @@ def read_dimacs(path: str | Path) -> Graph:
         arc, message = min(errors)
         raise InputError(message, path, line_of(arc))
     return _graph_from_arcs(path, n, *columns, line_of)
+
+
+def _check_arc_count(path: Path, announced: int, found: int, p_line: int) -> None:
+    if found != announced:
+        raise InputError(f"the problem line announces {announced} arcs but the file has {found}", path, p_line)
 
 
 def _graph_from_arcs(

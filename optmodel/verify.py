@@ -143,16 +143,17 @@ def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: fl
     s = form.sense.sign
     g = form.objective_gradient(sol.x)  # c, or c + Qx for a QP (whose dual is Wolfe's)
     y = sol.row_duals if s > 0 else -sol.row_duals  # duals of the equivalent minimisation
-    exact = derived or sol.reduced_costs is None  # z = g - Aᵀy by construction: nothing to check
-    aty = None if exact and sol.reduced_costs is not None else form.A.T @ y
-    z = s * (sol.reduced_costs if sol.reduced_costs is not None else g - s * aty)
+    if sol.reduced_costs is None:  # z = g - Aᵀy by construction: stationarity holds exactly
+        z, exact = s * g - form.A.T @ y, True
+    else:
+        z, exact = s * sol.reduced_costs, derived
     if not (np.isfinite(y.sum()) and np.isfinite(z.sum())):  # a sum is NaN or infinite with any such entry
         v.problems.append("the duals have non-finite entries")
         return
     scale = 1.0 + np.abs(g).max(initial=0.0)
     stationarity = 0.0
     if not exact:
-        residual = aty
+        residual = form.A.T @ y
         residual += z
         residual -= g if s > 0 else -g
         stationarity = np.abs(residual).max(initial=0.0) / scale

@@ -185,7 +185,7 @@ def test_rome99_reads_as_a_plain_parse_does():
     assert g.weight.tolist() == [float(a[2]) for a in arcs]
 
 
-def _outcome(path, monkeypatch=None):
+def _outcome(path):
     """What ``read_dimacs`` makes of ``path``: the arrays, or the error message."""
     try:
         g = read_dimacs(path)
