@@ -34,6 +34,15 @@ def _csr(data, indices, indptr, shape, canonical: bool = False) -> sp.csr_array:
     return m
 
 
+def _csr_view(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: Shape) -> sp.csr_array:
+    """A canonical CSR matrix over slices of larger arrays, sharing them. scipy's constructor would
+    copy a slice of less than half its array (``prune``), so the checked arrays are set afterwards."""
+    m = sp.csr_array(shape, dtype=data.dtype)
+    m.indptr, m.indices, m.data = indptr, indices, data
+    m.has_canonical_format = True
+    return m
+
+
 def index_dtype(size: int) -> type:
     """int32 indices where they fit (what scipy and HiGHS use), int64 beyond."""
     return np.int32 if size < np.iinfo(np.int32).max else np.int64
@@ -131,11 +140,27 @@ def _concat_rows(coef: sp.csr_array, groups: int) -> sp.csr_array:
     return out
 
 
+def _times(const: np.ndarray, w: float) -> np.ndarray:
+    one = _one_value(const)
+    return const * w if one is None else _filled(one * w, const.size)
+
+
 def _with_cols(coef: sp.csr_array, cols: int) -> sp.csr_array:
     """The same matrix with more (empty) columns: variables added to the model later."""
     if coef.shape[1] == cols:
         return coef
     return _csr(coef.data, coef.indices, coef.indptr, (coef.shape[0], cols))
+
+
+def _filled(value: float, size: int) -> np.ndarray:
+    """``size`` copies of one number as a read-only view: the constant of a variable block or of
+    an expression built from blocks (no array written until a row needs its own number)."""
+    return np.broadcast_to(np.float64(value), (size,))
+
+
+def _one_value(const: np.ndarray) -> float | None:
+    """The number a ``_filled`` constant repeats (None for a constant with an entry of its own each)."""
+    return float(const[0]) if const.strides == (0,) and const.size else None
 
 
 def _is_constant(obj: Any) -> bool:
@@ -188,7 +213,9 @@ class Expr(_ArrayOfExpressions):
 
     def _take(self, index: np.ndarray) -> Expr:
         flat = index.ravel()
-        return Expr(_take_rows(self.coef, flat), self.const[flat], index.shape, self.model)
+        one = _one_value(self.const)
+        const = self.const[flat] if one is None else _filled(one, flat.size)
+        return Expr(_take_rows(self.coef, flat), const, index.shape, self.model)
 
     def _positions(self) -> np.ndarray:
         return np.arange(self.size).reshape(self.shape)
@@ -232,8 +259,12 @@ class Expr(_ArrayOfExpressions):
         two sides hold different variables (``_side_by_side``); otherwise merged by scipy."""
         shape = _broadcast_shapes(self.shape, other.shape)
         model = self._model_of(other)
-        ca, cb = self.const.reshape(self.shape), other.const.reshape(other.shape)
-        const = np.broadcast_to(ca + cb if sign > 0 else ca - cb, shape).reshape(-1)  # numpy broadcasts
+        one_a, one_b = _one_value(self.const), _one_value(other.const)
+        if one_a is not None and one_b is not None:
+            const = _filled(one_a + sign * one_b, math.prod(shape))
+        else:
+            ca, cb = self.const.reshape(self.shape), other.const.reshape(other.shape)
+            const = np.broadcast_to(ca + cb if sign > 0 else ca - cb, shape).reshape(-1)  # numpy broadcasts
         A, B = self.coef, other.coef
         cols = max(A.shape[1], B.shape[1])
         if B.nnz == 0:  # adding a constant: keep the coefficients as they are
@@ -255,7 +286,7 @@ class Expr(_ArrayOfExpressions):
         return np.broadcast_to(self._positions(), shape).reshape(-1)
 
     def __neg__(self) -> Expr:
-        return Expr(_scale_rows(self.coef, -1.0), -self.const, self.shape, self.model)
+        return Expr(_scale_rows(self.coef, -1.0), _times(self.const, -1.0), self.shape, self.model)
 
     def __pos__(self) -> Expr:
         return self
@@ -284,7 +315,7 @@ class Expr(_ArrayOfExpressions):
             other = other.toarray()
         w = np.asarray(other, dtype=float)
         if w.ndim == 0:  # a number scales the data; no diagonal matrix product
-            return Expr(_scale_rows(self.coef, w), self.const * w, self.shape, self.model)
+            return Expr(_scale_rows(self.coef, w), _times(self.const, float(w)), self.shape, self.model)
         shape = _broadcast_shapes(self.shape, w.shape)
         e = self.broadcast_to(shape)
         w = np.broadcast_to(w, shape).ravel()
@@ -344,7 +375,11 @@ class Expr(_ArrayOfExpressions):
         order = np.moveaxis(self._positions(), axis, -1).reshape(-1)
         groups = math.prod(out_shape)
         e = self if np.array_equal(order, np.arange(self.size)) else self._take(order)
-        const = e.const.reshape(groups, -1).sum(axis=1) if groups else np.zeros(0)
+        one = _one_value(e.const)
+        if one is not None and groups:
+            const = _filled(one * (e.size // groups), groups)
+        else:
+            const = e.const.reshape(groups, -1).sum(axis=1) if groups else np.zeros(0)
         return Expr(_concat_rows(e.coef, groups), const, out_shape, self.model)
 
     def dot(self, other: Any) -> Expr:
@@ -598,7 +633,8 @@ def as_expr(value: Any) -> Expr:
     if not _is_constant(value):
         raise ModelError(f"cannot use a {type(value).__name__} in a linear expression")
     arr = np.asarray(value, dtype=float)
-    return Expr(_empty_coef(arr.size), arr.ravel().copy(), arr.shape, None)
+    const = _filled(float(arr), 1) if arr.ndim == 0 else arr.ravel().copy()
+    return Expr(_empty_coef(arr.size), const, arr.shape, None)
 
 
 class Var(Expr):
@@ -617,7 +653,7 @@ class Var(Expr):
     ):
         size = math.prod(shape)
         self._coef: sp.csr_array | None = None  # the identity on its columns, made when first needed
-        self.const = np.zeros(size)
+        self.const = _filled(0.0, size)
         self.shape = tuple(int(s) for s in shape)
         self.model = model
         self.name = name

@@ -15,7 +15,7 @@ from optmodel._scipy import sparse as sp
 from optmodel.backend import Capability
 from optmodel.canonical import SOS, CanonicalForm, Indicators, Names, Sense, stack_rows
 from optmodel.errors import ModelError
-from optmodel.expr import Constraint, Expr, QuadExpr, Var, _with_cols, as_expr
+from optmodel.expr import Constraint, Expr, QuadExpr, Var, _csr_view, _with_cols, as_expr
 
 if TYPE_CHECKING:
     from optmodel.lazy import LazyFamily, Separator
@@ -84,13 +84,11 @@ class Model:
             lb = np.maximum(lb, 0.0)
             ub = np.minimum(ub, 1.0)
         try:
-            # np.array copies the broadcast once (ravel() of a broadcast is a copy already)
-            lower = np.array(np.broadcast_to(np.asarray(lb, dtype=float), shape)).reshape(-1)
-            upper = np.array(np.broadcast_to(np.asarray(ub, dtype=float), shape)).reshape(-1)
+            lower, upper = _flat(lb, shape), _flat(ub, shape)
         except (ValueError, TypeError) as exc:
             raise ModelError(f"variable {name!r}: the bounds lb and ub must be numbers or arrays that "
                              f"broadcast to its shape {shape} ({exc})") from None
-        if np.any(lower > upper):
+        if np.any(np.asarray(lb) > np.asarray(ub)) if lower.strides == upper.strides == (0,) else np.any(lower > upper):
             k = int(np.flatnonzero(lower > upper)[0])
             raise ModelError(f"variable {_element(name, shape, k, keys, labels)} has a lower bound above its "
                              f"upper bound ({lower[k]:g} > {upper[k]:g})")
@@ -100,8 +98,8 @@ class Model:
         self.variables.append(v)
         self._lb.append(lower)
         self._ub.append(upper)
-        self._integer.append(np.full(size, bool(integer)))
-        self._semicontinuous.append(np.full(size, bool(semicontinuous)))
+        self._integer.append(_flat(bool(integer), shape, bool))
+        self._semicontinuous.append(_flat(bool(semicontinuous), shape, bool))
         self.num_vars += size
         self._canonical = None
         return v
@@ -186,7 +184,7 @@ class Model:
         return f"column {j}"
 
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        empty = np.zeros(0)
+        empty = np.zeros(0)  # new arrays: callers edit them
         return (np.concatenate(self._lb) if self._lb else empty), (np.concatenate(self._ub) if self._ub else empty)
 
     def sos1(self, variables: Expr, weights: Any = None, name: str | None = None) -> SOS:
@@ -268,7 +266,7 @@ class Model:
     # --- what it needs and what it lowers to ---------------------------------------------
     @property
     def is_mip(self) -> bool:
-        return any(block.any() for block in self._integer)
+        return any(_distinct(block).any() for block in self._integer)
 
     @property
     def is_linear(self) -> bool:
@@ -278,7 +276,7 @@ class Model:
     @property
     def has_special(self) -> bool:
         """SOS sets, indicator constraints or semicontinuous variables."""
-        return bool(self.sos or self.indicators) or any(b.any() for b in self._semicontinuous)
+        return bool(self.sos or self.indicators) or any(_distinct(b).any() for b in self._semicontinuous)
 
     def requirements(self) -> frozenset[Capability]:
         """What a backend must be able to do to solve this model."""
@@ -318,17 +316,11 @@ class Model:
             raise ModelError("this model's objective is not linear; it has no canonical LP/MIP form")
         # One concatenation of the blocks, each made canonical only where it is not (stack_rows).
         A = stack_rows([con.coef for con in self.constraints], n)
-        if len(self.constraints) == 1:
-            row_lower, row_upper = self.constraints[0].lower, self.constraints[0].upper
-        elif self.constraints:
-            row_lower = np.concatenate([con.lower for con in self.constraints])
-            row_upper = np.concatenate([con.upper for con in self.constraints])
-        else:
-            row_lower = row_upper = np.zeros(0)
+        row_lower, row_upper = _joined_rows(self.constraints)
+        self._share_rows(A, row_lower, row_upper)
         _check_finite(c, offset, A, row_lower, row_upper, self._lb, self._ub)
         if obj is not None and isinstance(obj.expr, QuadExpr) and not np.all(np.isfinite(Q.data)):
             raise ModelError("the objective has a NaN or infinite quadratic coefficient")
-        empty = np.zeros(0)
         return CanonicalForm(
             sense=sense,
             c=c,
@@ -336,19 +328,38 @@ class Model:
             A=A,
             row_lower=row_lower,
             row_upper=row_upper,
-            col_lower=np.concatenate(self._lb) if self._lb else empty,
-            col_upper=np.concatenate(self._ub) if self._ub else empty,
-            integrality=np.concatenate(self._integer) if self._integer else np.zeros(0, dtype=bool),
+            col_lower=_joined(self._lb),
+            col_upper=_joined(self._ub),
+            integrality=_joined(self._integer, bool),
             col_names=Names([(v.name, v.start, v.size, _labels(v), v.shape == ()) for v in self.variables]),
             row_names=Names(
                 [(k.name or "", k.start or 0, k.size, k.labels, k.shape == ()) for k in self.constraints]
             ),
             name=self.name,
             Q=Q if obj is not None and isinstance(obj.expr, QuadExpr) else None,
-            semicontinuous=np.concatenate(self._semicontinuous) if self._semicontinuous and self.has_special else None,
+            semicontinuous=_joined(self._semicontinuous, bool) if self._semicontinuous and self.has_special else None,
             sos=tuple(self.sos),
             indicators=self._indicator_rows(n),
         )
+
+    def _share_rows(self, A: sp.csr_array, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+        """Each constraint's coefficients and bounds become views of its rows of the form's arrays:
+        the blocks' own arrays are freed (room for the solver's copy) unless something else holds
+        them. Both sides are immutable: ``set_bounds`` replaces a block's bounds, never edits them."""
+        if len(self.constraints) < 2:
+            return
+        for con in self.constraints:
+            start, end = con.start, con.start + con.size
+            first, last = int(A.indptr[start]), int(A.indptr[end])
+            own = con.coef
+            if own.has_canonical_format and own.indptr.dtype == A.indptr.dtype and own.indptr[0] == 0 \
+                    and own.indptr[-1] == last - first:  # the block's rows as A holds them: its own pointers
+                indptr = own.indptr
+            else:  # stack_rows changed it (explicit zeros dropped)
+                indptr = A.indptr[start : end + 1] - A.indptr[start]
+            con.coef = _csr_view(A.data[first:last], A.indices[first:last], indptr, (con.size, own.shape[1]))
+            con.lower = row_lower[start:end]
+            con.upper = con.lower if row_upper is row_lower else row_upper[start:end]
 
     def _indicator_rows(self, n: int) -> Indicators | None:
         if not self.indicators:
@@ -453,13 +464,48 @@ def _check_finite(c: np.ndarray, offset: float, A: sp.csr_array, row_lower: np.n
         raise ModelError("a constraint has a NaN or infinite coefficient")
     if _has_nan(row_lower) or _has_nan(row_upper):
         raise ModelError("a constraint has a NaN right-hand side")
-    if any(_has_nan(b) for b in (*lb, *ub)):
+    if any(_has_nan(_distinct(b)) for b in (*lb, *ub)):
         raise ModelError("a variable has a NaN bound")
 
 
 def _all_finite(a: np.ndarray) -> bool:
     with np.errstate(over="ignore", invalid="ignore"):
         return bool(np.isfinite(a.sum())) or bool(np.isfinite(a).all())
+
+
+def _flat(value: Any, shape: tuple[int, ...], dtype: type = float) -> np.ndarray:
+    """``value`` broadcast to ``shape``, flattened: a read-only view where it is one number (no
+    memory per variable; the model never writes its column arrays in place), else a copy (np.array
+    copies the broadcast once; ravel() of a broadcast is a copy already)."""
+    a = np.asarray(value, dtype=dtype)
+    if a.ndim == 0:
+        return np.broadcast_to(a, (math.prod(shape),))
+    return np.array(np.broadcast_to(a, shape)).reshape(-1)
+
+
+def _distinct(block: np.ndarray) -> np.ndarray:
+    """The entries that differ: one for a block of one number (``_flat``'s view), else all."""
+    return block[:1] if block.strides == (0,) else block
+
+
+def _joined(blocks: list[np.ndarray], dtype: type = float) -> np.ndarray:
+    """The column arrays of all blocks as one array (the block itself where there is one, stored
+    whole; a single write otherwise)."""
+    if len(blocks) == 1 and blocks[0].strides[0] == blocks[0].itemsize:
+        return blocks[0]
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=dtype)
+
+
+def _joined_rows(constraints: list[Constraint]) -> tuple[np.ndarray, np.ndarray]:
+    """All rows' lower and upper bounds; one array for both where every block is equations."""
+    if len(constraints) == 1:
+        return constraints[0].lower, constraints[0].upper
+    if not constraints:
+        return np.zeros(0), np.zeros(0)
+    lower = np.concatenate([con.lower for con in constraints])
+    if all(con.lower is con.upper for con in constraints):
+        return lower, lower
+    return lower, np.concatenate([con.upper for con in constraints])
 
 
 def _has_nan(a: np.ndarray) -> bool:

@@ -53,7 +53,10 @@ class Normalise(Reduction):
     def apply(self, form: CanonicalForm) -> CanonicalForm:
         # Each bound array's least and greatest entry (two passes, no temporaries) decide most of
         # what follows: usually nothing is ill-posed and no finite bound is beyond ±1e20.
-        ranges = {id(b): _range(b) for b in (form.col_lower, form.col_upper, form.row_lower, form.row_upper)}
+        ranges: dict[int, tuple[float, float]] = {}
+        for b in (form.col_lower, form.col_upper, form.row_lower, form.row_upper):  # equality rows: one array
+            if id(b) not in ranges:
+                ranges[id(b)] = _range(b)
         _refuse_ill_posed(form, ranges)
         col_lower, col_upper, row_lower, row_upper = (
             _infinite(b, ranges[id(b)]) for b in (form.col_lower, form.col_upper, form.row_lower, form.row_upper)
@@ -64,9 +67,10 @@ class Normalise(Reduction):
             col_upper = _round_inwards(col_upper, ints, up=False)
             semi = form.semicontinuous
             if semi is not None and (semi & (col_lower > col_upper)).any():
-                # a semi-integer column with no integer between its bounds can only be 0
+                # a semi-integer column with no integer between its bounds can only be 0 (new
+                # arrays: one of the two may still be the form's own)
                 shut = semi & (col_lower > col_upper)
-                col_lower[shut] = col_upper[shut] = 0.0
+                col_lower, col_upper = np.where(shut, 0.0, col_lower), np.where(shut, 0.0, col_upper)
         same = all(
             new is old or np.array_equal(new, old)
             for new, old in (
@@ -87,7 +91,8 @@ class Normalise(Reduction):
 def _round_inwards(bound: np.ndarray, ints: np.ndarray, up: bool) -> np.ndarray:
     """Integer columns' bounds rounded inwards (ceil of lower, floor of upper, 1e-9 relative slack);
     the same array where they already are integers."""
-    values = bound[ints]
+    one_run = ints.size and ints[-1] - ints[0] + 1 == ints.size  # one block of integer columns: a view
+    values = bound[ints[0] : ints[-1] + 1] if one_run else bound[ints]
     if np.array_equal(np.floor(values), values):  # integers or infinite already: nothing to round
         return bound
     tol = 1e-9 * np.maximum(1.0, np.abs(values))
@@ -171,15 +176,16 @@ class DropFreeRows(Reduction):
         self.num_rows = form.num_rows
         # Most models have none: the least lower and the greatest upper bound tell (no temporaries).
         free = form.num_rows and form.row_lower.min() == -np.inf and form.row_upper.max() == np.inf
-        self.keep = (np.flatnonzero(np.isfinite(form.row_lower) | np.isfinite(form.row_upper)) if free
-                     else np.arange(form.num_rows))
+        keep = np.flatnonzero(np.isfinite(form.row_lower) | np.isfinite(form.row_upper)) if free else None
+        self.keep: np.ndarray | None = keep if keep is not None and keep.size < self.num_rows else None
 
     @property
     def needed(self) -> bool:
-        return self.keep.size < self.num_rows
+        return self.keep is not None
 
     def apply(self, form: CanonicalForm) -> CanonicalForm:
         keep = self.keep
+        assert keep is not None, "apply only where needed"
         names = form.row_names
         return dataclasses.replace(
             form,
@@ -191,7 +197,7 @@ class DropFreeRows(Reduction):
 
     def invert(self, raw: RawResult) -> RawResult:
         for attr in ("row_duals", "dual_ray"):
-            if getattr(raw, attr) is not None:
+            if getattr(raw, attr) is not None and self.keep is not None:
                 y = np.zeros(self.num_rows)
                 y[self.keep] = getattr(raw, attr)
                 setattr(raw, attr, y)

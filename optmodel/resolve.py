@@ -186,7 +186,7 @@ def _options_key(options: SolveOptions) -> tuple[Any, ...]:
 def _row_map(form: CanonicalForm, chain: Sequence[Reduction]) -> tuple[np.ndarray, int]:
     """The model row of each row of ``form``, and the model's number of rows."""
     free = next((r for r in chain if isinstance(r, DropFreeRows)), None)
-    if free is None:
+    if free is None or free.keep is None:
         return np.arange(form.num_rows), form.num_rows
     return free.keep, free.num_rows
 

@@ -70,7 +70,7 @@ def trivial(
         ("variable", form.col_names, form.col_lower, form.col_upper),
         ("constraint", form.row_names, form.row_lower, form.row_upper),
     ):
-        if not (lower > upper).any():
+        if lower is upper or not (lower > upper).any():
             continue
         bad = np.flatnonzero(lower > upper)
         if bad.size:
@@ -85,7 +85,8 @@ def trivial(
                 f"[{lower[j]:g}, {upper[j]:g}].",
                 stats={"solved_by": "optmodel (bounds)"},
             )
-    empty_rows = np.flatnonzero(np.diff(form.A.indptr) == 0)  # usually none: the bounds are read only there
+    indptr = form.A.indptr
+    empty_rows = np.flatnonzero(indptr[1:] == indptr[:-1])  # usually none: the bounds are read only there
     bad = empty_rows[(form.row_lower[empty_rows] > 0) | (form.row_upper[empty_rows] < 0)]
     if bad.size:
         i = int(bad[0])

@@ -121,6 +121,81 @@ def test_lowering_leaves_shared_blocks_intact_and_is_canonical():
     assert stacked.indices.dtype == np.int32
 
 
+def test_lowered_blocks_are_views_of_the_form_and_later_edits_never_reach_it():
+    """After lowering, each constraint block is a view of its rows of the form (the block's own
+    arrays are freed), equation rows share one bound array and bounds of one number take no array
+    per variable; a later edit of the model makes new arrays, so a form already handed to a solver
+    never changes."""
+    rng = np.random.default_rng(0)
+    m = om.Model()
+    x = m.var(4, lb=np.arange(4.0) - 9)
+    y = m.var(3, lb=0, ub=1, integer=True)
+    A1, A2 = rng.normal(size=(2, 4)), rng.normal(size=(3, 3))
+    blocks = [m.add(A1 @ x == 1), m.add(A2 @ y + x[:3] == np.arange(3.0)), m.add(x[0] + x[1] - x[1] <= 5)]
+    before = [_dense(c, m.num_vars) for c in blocks]  # the last has an explicit zero, dropped in lowering
+    assert m._lb[1].strides == (0,)  # y's bound of one number: a view, no array
+    form = m.canonical()
+    for c, dense in zip(blocks, before, strict=True):
+        assert np.shares_memory(c.coef.data, form.A.data) and np.shares_memory(c.coef.indices, form.A.indices)
+        np.testing.assert_array_equal(_dense(c, m.num_vars), dense)
+        np.testing.assert_array_equal(c.lower, form.row_lower[c.rows])
+    assert blocks[2].coef.nnz == 1 and form.A.nnz == 8 + 12 + 1
+    np.testing.assert_array_equal(form.col_lower, [-9, -8, -7, -6, 0, 0, 0])
+    old_rows, old_cols = form.row_upper.copy(), form.col_lower.copy()
+    m.set_bounds(blocks[0], ub=2)
+    m.set_bounds(x[0], lb=-1)
+    np.testing.assert_array_equal(form.row_upper, old_rows)
+    np.testing.assert_array_equal(form.col_lower, old_cols)
+    new = m.canonical()
+    assert new.row_upper[1] == 2 and new.row_lower[1] == 1 and new.col_lower[0] == -1
+    m.add(x.sum() >= -30)  # lowered again from the views: the same rows and one more
+    again = m.canonical()
+    np.testing.assert_array_equal(again.A.toarray()[:6], new.A.toarray())
+    assert again.A.nnz == form.A.nnz + 4
+    # equations only: one bound array serves both sides
+    m2 = om.Model()
+    z = m2.var(3, lb=0)
+    m2.add(z[:2] == 1)
+    m2.add(z.sum() == 2)
+    f2 = m2.canonical()
+    assert f2.row_lower is f2.row_upper
+    sol = m2.solve("highs")
+    assert sol.certified and np.isclose(sol[z].sum(), 2)
+
+
+def test_lowering_checks_bounds_of_one_number_once():
+    m = om.Model()
+    x = m.var(5, lb=np.nan)  # one NaN stands for all five
+    with pytest.raises(om.ModelError, match="NaN bound"):
+        m.canonical()
+    m2 = om.Model()
+    m2.var(4, integer=True, lb=0, ub=3)
+    m2.var(2, lb=-np.inf)
+    assert m2.is_mip and not m2.has_special
+    assert m2.canonical().integrality.tolist() == [True] * 4 + [False] * 2
+    with pytest.raises(om.ModelError, match="lower bound above"):
+        m2.var(3, lb=2, ub=1)
+
+
+def test_normalise_never_edits_the_form_it_is_given():
+    from optmodel.reductions import DropFreeRows
+
+    m = om.Model()
+    x = m.var(2, lb=2.5, ub=2.7, integer=True, semicontinuous=True)  # no integer in [2.5, 2.7]: only 0
+    y = m.var(lb=0.5, ub=3.5, integer=True)
+    m.add(x.sum() + y <= 10)
+    form = m.canonical()
+    checked, _solved, _chain = prepare(form)
+    np.testing.assert_array_equal(checked.col_lower, [0, 0, 1])
+    np.testing.assert_array_equal(checked.col_upper, [0, 0, 3])
+    np.testing.assert_array_equal(form.col_lower, [2.5, 2.5, 0.5])  # the model's form as stated
+    np.testing.assert_array_equal(form.col_upper, [2.7, 2.7, 3.5])
+    assert not DropFreeRows(form).needed and DropFreeRows(form).keep is None
+    m.add(x[0].between(-np.inf, np.inf))
+    free = DropFreeRows(m.canonical())
+    assert free.needed and free.keep.tolist() == [0]
+
+
 def test_highs_gets_the_form_row_wise_and_reduced_costs_from_the_row_duals():
     import highspy
 
