@@ -7,10 +7,11 @@ sparse-matrix operation, so building a model costs no Python loop per variable o
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -109,6 +110,54 @@ def _side_by_side(A: sp.csr_array, a_shape: Shape, B: sp.csr_array, b_shape: Sha
     return _csr(data.reshape(-1), indices.reshape(-1), np.arange(0, n * w + 1, w, dtype=idx), (n, cols), True)
 
 
+class _Part(NamedTuple):
+    """One summand of an expression kept as a sum of blocks: ``scale`` times ``coef`` (rows of one
+    width, sorted), whose rows broadcast from ``shape``; its columns lie in ``lo..hi``."""
+
+    coef: sp.csr_array
+    shape: Shape
+    scale: float
+    lo: int
+    hi: int
+
+
+def _part(coef: sp.csr_array, shape: Shape, span: tuple[int, int] | None) -> _Part | None:
+    """``coef`` as a summand, where its rows are of one width and sorted (else None); ``span``:
+    its columns' range where known (a variable block's), else read from the first and last entries."""
+    width = _row_width(coef)
+    if not width or not coef.has_canonical_format:
+        return None
+    if span is None:
+        idx = coef.indices[: coef.shape[0] * width].reshape(-1, width)
+        span = int(idx[:, 0].min()), int(idx[:, -1].max())
+    return _Part(coef, shape, 1.0, *span)
+
+
+def _disjoint(parts: list[_Part]) -> bool:
+    return all(a.hi < b.lo for a, b in itertools.pairwise(parts))
+
+
+def _interleave(parts: tuple[_Part, ...], shape: Shape) -> sp.csr_array:
+    """The sum of blocks with disjoint columns, in column order, as one CSR matrix: each row is
+    every part's row side by side (already sorted), written in one pass per part."""
+    cols = max(p.coef.shape[1] for p in parts)
+    if len(parts) == 1 and parts[0].shape == tuple(shape):
+        p = parts[0]
+        coef = p.coef if p.scale == 1 else _scale_rows(p.coef, p.scale)
+        return _with_cols(coef, cols)
+    widths = [_row_width(p.coef) for p in parts]
+    n, w = math.prod(shape), sum(widths)
+    idx = index_dtype(max(n * w, cols))
+    indices, data = np.empty((*shape, w), dtype=idx), np.empty((*shape, w))
+    at = 0
+    for p, width in zip(parts, widths, strict=True):
+        rows = p.coef.shape[0] * width
+        indices[..., at : at + width] = p.coef.indices[:rows].reshape((*p.shape, width))
+        np.multiply(p.coef.data[:rows].reshape((*p.shape, width)), p.scale, out=data[..., at : at + width])
+        at += width
+    return _csr(data.reshape(-1), indices.reshape(-1), np.arange(0, n * w + 1, w, dtype=idx), (n, cols), True)
+
+
 def _merge_rows(A: sp.csr_array, ia: np.ndarray | None, B: sp.csr_array, ib: np.ndarray | None, sign: float,
                 cols: int) -> sp.csr_array:
     """Row ``i``: row ``ia[i]`` of ``A`` plus ``sign`` times row ``ib[i]`` of ``B`` (``None``: row i),
@@ -195,11 +244,34 @@ class _ArrayOfExpressions:
 class Expr(_ArrayOfExpressions):
     """An array of affine expressions ``coef @ x + const`` with numpy-like shape semantics."""
 
-    def __init__(self, coef: sp.csr_array, const: np.ndarray, shape: Shape, model: Model | None):
-        self.coef = coef
+    _parts: tuple[_Part, ...] | None = None  # a sum of blocks not yet written as one matrix
+    _span: tuple[int, int] | None = None  # the least and greatest column, where known without a pass
+
+    def __init__(self, coef: sp.csr_array | None, const: np.ndarray, shape: Shape, model: Model | None,
+                 parts: tuple[_Part, ...] | None = None):
+        self._coef = coef
+        self._parts = parts
         self.const = const
         self.shape = tuple(int(s) for s in shape)
         self.model = model
+
+    @property
+    def coef(self) -> sp.csr_array:
+        """The coefficient matrix (a sum of blocks is written as one the first time it is read)."""
+        if self._coef is None:
+            self._coef = _interleave(self._parts, self.shape)
+            self._parts = None
+        return self._coef
+
+    def _summands(self) -> tuple[_Part, ...] | None:
+        """The expression as blocks with disjoint columns (None where it is not one such sum)."""
+        if self._parts is not None:
+            return self._parts
+        part = _part(self.coef, self.shape, self._span)
+        return None if part is None else (part,)
+
+    def _has_terms(self) -> bool:
+        return self._parts is not None or self.coef.nnz > 0
 
     # --- shape --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -265,18 +337,34 @@ class Expr(_ArrayOfExpressions):
         else:
             ca, cb = self.const.reshape(self.shape), other.const.reshape(other.shape)
             const = np.broadcast_to(ca + cb if sign > 0 else ca - cb, shape).reshape(-1)  # numpy broadcasts
+        if not other._has_terms():  # adding a constant: the coefficients as they are
+            pa = self._summands() if self._parts is not None or self.shape != shape else None
+            if pa is not None:  # kept as blocks, broadcast when written
+                return Expr(None, const, shape, model, pa)
+            ia = self._rows_for(shape)
+            A = self.coef
+            return Expr(_with_cols(A if ia is None else _take_rows(A, ia), max(A.shape[1], other.coef.shape[1])),
+                        const, shape, model)
+        pb = other._summands()
+        if pb is not None:
+            pb = tuple(p._replace(scale=sign * p.scale) for p in pb)
+        if not self._has_terms():
+            if pb is not None:  # a constant minus an expression: its blocks, scaled when written
+                return Expr(None, const, shape, model, pb)
+            ib = other._rows_for(shape)
+            B = other.coef
+            return Expr(_with_cols(_scale_rows(B if ib is None else _take_rows(B, ib), sign),
+                                   max(B.shape[1], self.coef.shape[1])), const, shape, model)
+        pa = self._summands()
+        if pa is not None and pb is not None:
+            parts = sorted(pa + pb, key=lambda p: p.lo)
+            if _disjoint(parts):  # blocks of different variables: written once, when read
+                return Expr(None, const, shape, model, tuple(parts))
         A, B = self.coef, other.coef
         cols = max(A.shape[1], B.shape[1])
-        if B.nnz == 0:  # adding a constant: keep the coefficients as they are
-            ia = self._rows_for(shape)
-            coef = _with_cols(A if ia is None else _take_rows(A, ia), cols)
-        elif A.nnz == 0:
-            ib = other._rows_for(shape)
-            coef = _with_cols(_scale_rows(B if ib is None else _take_rows(B, ib), sign), cols)
-        else:
-            coef = _side_by_side(A, self.shape, B, other.shape, sign, shape, cols)
-            if coef is None:
-                coef = _merge_rows(A, self._rows_for(shape), B, other._rows_for(shape), sign, cols)
+        coef = _side_by_side(A, self.shape, B, other.shape, sign, shape, cols)
+        if coef is None:
+            coef = _merge_rows(A, self._rows_for(shape), B, other._rows_for(shape), sign, cols)
         return Expr(coef, const, shape, model)
 
     def _rows_for(self, shape: Shape) -> np.ndarray | None:
@@ -286,7 +374,7 @@ class Expr(_ArrayOfExpressions):
         return np.broadcast_to(self._positions(), shape).reshape(-1)
 
     def __neg__(self) -> Expr:
-        return Expr(_scale_rows(self.coef, -1.0), _times(self.const, -1.0), self.shape, self.model)
+        return self * -1.0
 
     def __pos__(self) -> Expr:
         return self
@@ -314,8 +402,13 @@ class Expr(_ArrayOfExpressions):
         if issparse(other):
             other = other.toarray()
         w = np.asarray(other, dtype=float)
-        if w.ndim == 0:  # a number scales the data; no diagonal matrix product
-            return Expr(_scale_rows(self.coef, w), _times(self.const, float(w)), self.shape, self.model)
+        if w.ndim == 0:  # a number scales the data (or each block, when written); no diagonal matrix product
+            const = _times(self.const, float(w))
+            parts = self._summands() if self._parts is not None or self._span is not None else None
+            if parts is not None:
+                parts = tuple(p._replace(scale=p.scale * float(w)) for p in parts)
+                return Expr(None, const, self.shape, self.model, parts)
+            return Expr(_scale_rows(self.coef, w), const, self.shape, self.model)
         shape = _broadcast_shapes(self.shape, w.shape)
         e = self.broadcast_to(shape)
         w = np.broadcast_to(w, shape).ravel()
@@ -672,6 +765,10 @@ class Var(Expr):
         return self._coef
 
     @property
+    def _span(self) -> tuple[int, int]:  # type: ignore[override]
+        return self.start, self.start + self.size - 1
+
+    @property
     def columns(self) -> slice:
         """The block's columns in the canonical form."""
         return slice(self.start, self.start + self.size)
@@ -694,7 +791,9 @@ class Var(Expr):
         n = cols.shape[0]
         idx = index_dtype(self.start + self.size)
         coef = _csr(np.ones(n), cols, np.arange(n + 1, dtype=idx), (n, self.start + self.size), True)
-        return Expr(coef, np.zeros(n), shape, self.model)
+        picked = Expr(coef, _filled(0.0, n), shape, self.model)
+        picked._span = self._span  # within the block's columns
+        return picked
 
     def value(self, x: np.ndarray) -> np.ndarray | float:
         v = x[self.start : self.start + self.size]

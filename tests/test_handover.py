@@ -70,6 +70,30 @@ def test_broadcast_sum_and_difference_of_blocks_match_dense_algebra():
     _check(-(s - d), D - S)
 
 
+def test_sums_of_blocks_are_written_once_when_read():
+    """``s - d - M(1 - z)``: blocks of different variables, scaled and broadcast, are kept as a sum
+    and written side by side once, when the coefficients are first read (no intermediate matrix,
+    no scaled copy of a block); sums whose blocks share columns are merged as before."""
+    m, y, s, d, _n = _model()
+    z = m.var((2, 4, 3))
+    n = m.num_vars
+    eye = np.eye(n)
+    Y, S, D, Z = eye[0:6].reshape(3, 2, n), eye[6:30].reshape(2, 4, 3, n), eye[30], eye[31:55].reshape(2, 4, 3, n)
+    e = s - d - 2.5 * (1 - z)
+    assert e._parts is not None and len(e._parts) == 3
+    _check(e, S - D + 2.5 * Z, -2.5)
+    assert e._parts is None  # written once, then kept
+    before = z.coef.data.copy()
+    _check(-(3 * (z - d)) * 2, 6 * D - 6 * Z)
+    np.testing.assert_array_equal(z.coef.data, before)  # scaled as it is written: the block is untouched
+    _check(np.ones((2, 1, 1)) - d, -np.broadcast_to(D, (2, 1, 1, n)), 1.0)
+    _check(y[:, 0] + s + 4, S + Y[:, 0], 4.0)
+    _check((s - d) + (s - d), 2 * (S - D))  # shared columns: merged
+    _check(z - z, 0 * Z)
+    _check((z - d)[1, 2], Z[1, 2] - D)
+    _check((y[:, 1] - d).sum(), Y[:, 1].sum(axis=0) - 3 * D)
+
+
 def test_weights_at_a_variable_block_stay_dense_and_exact():
     m = om.Model()
     x = m.var(1000)
@@ -165,7 +189,7 @@ def test_lowered_blocks_are_views_of_the_form_and_later_edits_never_reach_it():
 
 def test_lowering_checks_bounds_of_one_number_once():
     m = om.Model()
-    x = m.var(5, lb=np.nan)  # one NaN stands for all five
+    m.var(5, lb=np.nan)  # one NaN stands for all five
     with pytest.raises(om.ModelError, match="NaN bound"):
         m.canonical()
     m2 = om.Model()
