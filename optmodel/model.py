@@ -88,7 +88,8 @@ class Model:
         except (ValueError, TypeError) as exc:
             raise ModelError(f"variable {name!r}: the bounds lb and ub must be numbers or arrays that "
                              f"broadcast to its shape {shape} ({exc})") from None
-        if np.any(np.asarray(lb) > np.asarray(ub)) if lower.strides == upper.strides == (0,) else np.any(lower > upper):
+        one_each = lower.strides == upper.strides == (0,)  # bounds of one number: compare them once
+        if np.any(lower[:1] > upper[:1]) if one_each else np.any(lower > upper):
             k = int(np.flatnonzero(lower > upper)[0])
             raise ModelError(f"variable {_element(name, shape, k, keys, labels)} has a lower bound above its "
                              f"upper bound ({lower[k]:g} > {upper[k]:g})")
@@ -172,7 +173,8 @@ class Model:
             j = int(cols[np.flatnonzero(lower[cols] > upper[cols])[0]])
             raise ModelError(f"set_bounds: variable {self._column(j)} would have a lower bound above its upper "
                              f"bound ({lower[j]:g} > {upper[j]:g})")
-        self._lb, self._ub = [lower], [upper]
+        ends = [v.start + v.size for v in self.variables[:-1]]  # one array per block, as var() keeps them
+        self._lb, self._ub = np.split(lower, ends), np.split(upper, ends)
         if self._canonical is not None:
             self._canonical = _same_objective(self._canonical, col_lower=lower.copy(), col_upper=upper.copy())
 
@@ -345,21 +347,23 @@ class Model:
     def _share_rows(self, A: sp.csr_array, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
         """Each constraint's coefficients and bounds become views of its rows of the form's arrays:
         the blocks' own arrays are freed (room for the solver's copy) unless something else holds
-        them. Both sides are immutable: ``set_bounds`` replaces a block's bounds, never edits them."""
+        them. The views are read-only: ``set_bounds`` replaces a block's bounds, and a write into
+        them raises instead of changing a form that a solver already holds."""
         if len(self.constraints) < 2:
             return
         for con in self.constraints:
             start, end = con.start, con.start + con.size
             first, last = int(A.indptr[start]), int(A.indptr[end])
             own = con.coef
-            if own.has_canonical_format and own.indptr.dtype == A.indptr.dtype and own.indptr[0] == 0 \
-                    and own.indptr[-1] == last - first:  # the block's rows as A holds them: its own pointers
+            if isinstance(own, sp.csr_array) and own.has_canonical_format and own.indptr.dtype == A.indptr.dtype \
+                    and own.indptr[0] == 0 and own.indptr[-1] == last - first:  # as A holds them: its own pointers
                 indptr = own.indptr
-            else:  # stack_rows changed it (explicit zeros dropped)
+            else:  # stack_rows changed it (explicit zeros dropped, or given in another format)
                 indptr = A.indptr[start : end + 1] - A.indptr[start]
-            con.coef = _csr_view(A.data[first:last], A.indices[first:last], indptr, (con.size, own.shape[1]))
-            con.lower = row_lower[start:end]
-            con.upper = con.lower if row_upper is row_lower else row_upper[start:end]
+            con.coef = _csr_view(_read_only(A.data[first:last]), _read_only(A.indices[first:last]), indptr,
+                                 (con.size, own.shape[1]))
+            con.lower = _read_only(row_lower[start:end])
+            con.upper = con.lower if row_upper is row_lower else _read_only(row_upper[start:end])
 
     def _indicator_rows(self, n: int) -> Indicators | None:
         if not self.indicators:
@@ -492,8 +496,14 @@ def _joined(blocks: list[np.ndarray], dtype: type = float) -> np.ndarray:
     """The column arrays of all blocks as one array (the block itself where there is one, stored
     whole; a single write otherwise)."""
     if len(blocks) == 1 and blocks[0].strides[0] == blocks[0].itemsize:
-        return blocks[0]
+        return _read_only(blocks[0])  # the model's own array, now the form's too
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=dtype)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a``, locked: an array the model and its form share must not change under either."""
+    a.setflags(write=False)
+    return a
 
 
 def _joined_rows(constraints: list[Constraint]) -> tuple[np.ndarray, np.ndarray]:
@@ -502,10 +512,10 @@ def _joined_rows(constraints: list[Constraint]) -> tuple[np.ndarray, np.ndarray]
         return constraints[0].lower, constraints[0].upper
     if not constraints:
         return np.zeros(0), np.zeros(0)
-    lower = np.concatenate([con.lower for con in constraints])
+    lower = _read_only(np.concatenate([con.lower for con in constraints]))  # the blocks' views are of these
     if all(con.lower is con.upper for con in constraints):
         return lower, lower
-    return lower, np.concatenate([con.upper for con in constraints])
+    return lower, _read_only(np.concatenate([con.upper for con in constraints]))
 
 
 def _has_nan(a: np.ndarray) -> bool:

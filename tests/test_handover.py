@@ -187,6 +187,35 @@ def test_lowered_blocks_are_views_of_the_form_and_later_edits_never_reach_it():
     assert sol.certified and np.isclose(sol[z].sum(), 2)
 
 
+def test_what_the_model_and_its_form_share_is_read_only():
+    """A write into a lowered block or into a shared bound array raises: it would otherwise reach
+    the form a solver session holds (and a warm re-solve would answer the old model)."""
+    from optmodel.explain import formulation
+
+    m = om.Model()
+    x = m.var(3, lb=np.arange(3.0))
+    c1 = m.add(x[:2] == 1)
+    c2 = m.add(x.sum() <= 10)
+    form = m.canonical()
+    for write in (lambda: c1.lower.__setitem__(0, 6.0), lambda: c2.coef.data.__setitem__(0, 3.0),
+                  lambda: form.col_lower.__setitem__(0, 7.0), lambda: form.row_upper.__setitem__(0, 7.0)):
+        with pytest.raises(ValueError, match="read-only"):
+            write()
+    assert m.solve("highs").certified
+    m.set_bounds(c1, lb=0, ub=2)  # the supported way: new arrays
+    m.set_bounds(x[1], ub=5)
+    assert m.canonical().row_upper[0] == 2 and m.canonical().col_upper[1] == 5
+    assert "subject to" in formulation(m)[0]  # one bound array per variable block, after set_bounds too
+    # a constraint given in another sparse format is lowered like any other
+    m2 = om.Model()
+    y = m2.var(2, lb=0)
+    m2.add(om.Constraint(sp.coo_array(np.array([[1.0, 1.0]])), np.array([1.0]), np.array([np.inf]), (1,), m2))
+    m2.add(y[0] <= 0.25)
+    m2.minimize(y.sum())
+    sol = m2.solve("highs")
+    assert sol.certified and np.isclose(sol.objective, 1.0)
+
+
 def test_lowering_checks_bounds_of_one_number_once():
     m = om.Model()
     m.var(5, lb=np.nan)  # one NaN stands for all five
@@ -199,6 +228,11 @@ def test_lowering_checks_bounds_of_one_number_once():
     assert m2.canonical().integrality.tolist() == [True] * 4 + [False] * 2
     with pytest.raises(om.ModelError, match="lower bound above"):
         m2.var(3, lb=2, ub=1)
+    assert m2.var(0, lb=1, ub=0).size == 0  # nothing to contradict
+    m3 = om.Model()
+    m3.var(2, lb=None)  # None reads as NaN, refused when lowered as before
+    with pytest.raises(om.ModelError, match="NaN bound"):
+        m3.canonical()
 
 
 def test_normalise_never_edits_the_form_it_is_given():
