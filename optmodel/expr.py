@@ -111,10 +111,11 @@ def _side_by_side(A: sp.csr_array, a_shape: Shape, B: sp.csr_array, b_shape: Sha
 
 
 class _Part(NamedTuple):
-    """One summand of an expression kept as a sum of blocks: ``scale`` times ``coef`` (rows of one
-    width, sorted), whose rows broadcast from ``shape``; its columns lie in ``lo..hi``."""
+    """One summand of an expression kept as a sum of blocks: ``scale`` times ``coef`` (rows of
+    ``width`` entries, sorted), whose rows broadcast from ``shape``; its columns lie in ``lo..hi``."""
 
     coef: sp.csr_array
+    width: int
     shape: Shape
     scale: float
     lo: int
@@ -122,15 +123,16 @@ class _Part(NamedTuple):
 
 
 def _part(coef: sp.csr_array, shape: Shape, span: tuple[int, int] | None) -> _Part | None:
-    """``coef`` as a summand, where its rows are of one width and sorted (else None); ``span``:
-    its columns' range where known (a variable block's), else read from the first and last entries."""
+    """``coef`` as a summand, where its rows are of one width and sorted (else None). ``span``: its
+    columns' range where known -- a variable block or a selection of one, one entry per row --
+    else read from the first and last entries."""
+    if span is not None:
+        return _Part(coef, 1, shape, 1.0, *span)
     width = _row_width(coef)
     if not width or not coef.has_canonical_format:
         return None
-    if span is None:
-        idx = coef.indices[: coef.shape[0] * width].reshape(-1, width)
-        span = int(idx[:, 0].min()), int(idx[:, -1].max())
-    return _Part(coef, shape, 1.0, *span)
+    idx = coef.indices[: coef.shape[0] * width].reshape(-1, width)
+    return _Part(coef, width, shape, 1.0, int(idx[:, 0].min()), int(idx[:, -1].max()))
 
 
 def _disjoint(parts: list[_Part]) -> bool:
@@ -145,12 +147,12 @@ def _interleave(parts: tuple[_Part, ...], shape: Shape) -> sp.csr_array:
         p = parts[0]
         coef = p.coef if p.scale == 1 else _scale_rows(p.coef, p.scale)
         return _with_cols(coef, cols)
-    widths = [_row_width(p.coef) for p in parts]
-    n, w = math.prod(shape), sum(widths)
+    n, w = math.prod(shape), sum(p.width for p in parts)
     idx = index_dtype(max(n * w, cols))
     indices, data = np.empty((*shape, w), dtype=idx), np.empty((*shape, w))
     at = 0
-    for p, width in zip(parts, widths, strict=True):
+    for p in parts:
+        width = p.width
         rows = p.coef.shape[0] * width
         indices[..., at : at + width] = p.coef.indices[:rows].reshape((*p.shape, width))
         np.multiply(p.coef.data[:rows].reshape((*p.shape, width)), p.scale, out=data[..., at : at + width])
@@ -245,7 +247,7 @@ class Expr(_ArrayOfExpressions):
     """An array of affine expressions ``coef @ x + const`` with numpy-like shape semantics."""
 
     _parts: tuple[_Part, ...] | None = None  # a sum of blocks not yet written as one matrix
-    _span: tuple[int, int] | None = None  # the least and greatest column, where known without a pass
+    _span: tuple[int, int] | None = None  # column range of a variable block or a selection of one
 
     def __init__(self, coef: sp.csr_array | None, const: np.ndarray, shape: Shape, model: Model | None,
                  parts: tuple[_Part, ...] | None = None):

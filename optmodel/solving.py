@@ -33,7 +33,7 @@ from optmodel.interrupt import stop_requested
 from optmodel.lazy import check_final, solve_with_families
 from optmodel.reductions import FeasibilityProblem, invert, prepare
 from optmodel.solution import Solution, SolutionStatus, Status, Termination, finalize_status
-from optmodel.verify import verify
+from optmodel.verify import reduced_costs_of, verify
 
 if TYPE_CHECKING:
     from optmodel.lazy import LazyFamily
@@ -291,7 +291,7 @@ def finish(form: CanonicalForm, raw: RawResult) -> Solution:
         and sol.x.shape == (form.num_cols,)
     )
     if derived:
-        sol.reduced_costs = form.objective_gradient(sol.x) - form.A.T @ sol.row_duals
+        sol.reduced_costs = reduced_costs_of(form, sol.x, sol.row_duals)
     sol.verification = verify(form, sol, derived_reduced_costs=derived)
     return sol
 

@@ -144,7 +144,7 @@ def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: fl
     g = form.objective_gradient(sol.x)  # c, or c + Qx for a QP (whose dual is Wolfe's)
     y = sol.row_duals if s > 0 else -sol.row_duals  # duals of the equivalent minimisation
     if sol.reduced_costs is None:  # z = g - Aᵀy by construction: stationarity holds exactly
-        z, exact = s * g - form.A.T @ y, True
+        z, exact = s * reduced_costs_of(form, sol.x, sol.row_duals), True
     else:
         z, exact = s * sol.reduced_costs, derived
     if not (np.isfinite(y.sum()) and np.isfinite(z.sum())):  # a sum is NaN or infinite with any such entry
@@ -173,6 +173,11 @@ def _check_duals(form: CanonicalForm, sol: Solution, v: Verification, primal: fl
         v.problems.append(
             f"the duality gap is {v.duality_gap:.3g} (primal {primal:.10g}, dual {v.dual_objective:.10g})"
         )
+
+
+def reduced_costs_of(form: CanonicalForm, x: np.ndarray, row_duals: np.ndarray) -> np.ndarray:
+    """c + Qx − Aᵀy: the reduced costs that make a point and its row duals exactly stationary."""
+    return form.objective_gradient(x) - form.A.T @ row_duals
 
 
 def _priced(dual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[tuple[float, float], float]:
