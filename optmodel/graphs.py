@@ -154,6 +154,7 @@ _INT64 = 2**63
 
 MAX_WEIGHT = 1e15  # |arc weight|: sums stay finite and LP costs stay far below HiGHS's infinity (1e20)
 MAX_ISOLATED = 1_000_000  # DIMACS vertices beyond those the arcs can touch
+MAX_GRID_SIDE = 5_000  # a generated grid's side: 4·side·(side−1) arcs, 100M and some 2.4 GB of arrays at most
 
 
 class NumberError(ValueError):
@@ -565,6 +566,9 @@ def from_networkx(g: Any, weight: str = "weight") -> Graph:
 
 def grid_graph(side: int, seed: int = 0, max_weight: int = 100) -> Graph:
     """A ``side`` x ``side`` grid with arcs both ways between neighbours, random integer weights."""
+    if side > MAX_GRID_SIDE:
+        arcs = 4 * MAX_GRID_SIDE * (MAX_GRID_SIDE - 1)
+        raise InputError(f"a grid side of at most {MAX_GRID_SIDE} is generated ({arcs:,} arcs), got {side}")
     rng = np.random.default_rng(seed)
     idx = np.arange(side * side).reshape(side, side)
     right = np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()]

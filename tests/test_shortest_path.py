@@ -130,3 +130,15 @@ def test_incidence_without_a_vertex_outside_the_graph_is_refused():
     for bad in (3, 5, -1):
         with pytest.raises(ValueError, match=r"not in 0\.\.2"):
             g.incidence(without=bad)
+
+
+def test_a_grid_too_large_to_generate_is_refused_before_allocating(capsys):
+    from optmodel.cli import main
+    from optmodel.graphs import MAX_GRID_SIDE
+
+    with pytest.raises(InputError, match="grid side of at most"):
+        grid_graph(MAX_GRID_SIDE + 1)
+    for argv in (["solve", "shortest-path", "--grid", str(10**14)],
+                 ["explain", "shortest-path", "--size", str(10**22)]):
+        assert main(argv) != 0
+        assert "grid side of at most" in capsys.readouterr().err  # one line, no traceback
